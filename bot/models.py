@@ -121,6 +121,8 @@ class DigestEntry:
     rules: tuple[str, ...]
     tags: tuple[str, ...] = ()
     also_covered_by: tuple[str, ...] = ()  # other outlets that ran the same story
+    # the items of those other outlets: folded into this entry, delivered with it
+    merged_item_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +151,8 @@ class Digest:
 
     @property
     def item_ids(self) -> tuple[int, ...]:
-        return tuple(e.item_id for e in self.entries)
+        """Every item this digest delivers, including duplicates folded into an entry."""
+        return tuple(i for e in self.entries for i in (e.item_id, *e.merged_item_ids))
 
     @property
     def is_empty(self) -> bool:
