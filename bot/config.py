@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -241,7 +241,11 @@ class _Locator:
                 return None
             start = pos
             end = next(
-                (i for i in range(pos + 1, len(self.lines)) if self.lines[i].lstrip().startswith("[")),
+                (
+                    i
+                    for i in range(pos + 1, len(self.lines))
+                    if self.lines[i].lstrip().startswith("[")
+                ),
                 len(self.lines),
             )
             if key is None:
@@ -281,7 +285,9 @@ class _Section:
     def _name(self, key: str) -> str:
         if self.table is None:
             return key
-        return f"{self.table}[{self.index}].{key}" if self.index is not None else f"{self.table}.{key}"
+        return (
+            f"{self.table}[{self.index}].{key}" if self.index is not None else f"{self.table}.{key}"
+        )
 
     def error(self, key: str | None, message: str) -> ConfigError:
         line = self.loc.line_of(self.table, self.index, key)
@@ -356,9 +362,7 @@ class _Section:
         value = self.data.get(key, {})
         if not isinstance(value, dict):
             raise self.error(key, "expected a table")
-        return _Section(
-            value, path=self.path, loc=self.loc, table=key, index=None, env=self.env
-        )
+        return _Section(value, path=self.path, loc=self.loc, table=key, index=None, env=self.env)
 
     def finish(self) -> None:
         unknown = [k for k in self.data if k not in self.used]
@@ -540,7 +544,9 @@ def _destination(s: _Section) -> DestinationConfig:
     kind: str = s.require("type", str)
     parser = _OPTION_PARSERS.get(kind)
     if parser is None:
-        raise s.error("type", f"unknown destination type {kind!r} (one of {', '.join(_OPTION_PARSERS)})")
+        raise s.error(
+            "type", f"unknown destination type {kind!r} (one of {', '.join(_OPTION_PARSERS)})"
+        )
     options = parser(s)
     schedule = s.get("schedule", str)
     every = s.duration("every", None)
@@ -581,7 +587,7 @@ def _slack(s: _Section) -> SlackOptions:
         webhook_url=s.get("webhook_url", str),
         token=s.get("token", str),
         channel=s.get("channel", str),
-        api_url=s.get("api_url", str, SlackOptions.api_url),
+        api_url=s.get("api_url", str, "https://slack.com/api"),
     )
     if not opts.webhook_url and not (opts.token and opts.channel):
         raise s.error("webhook_url", "a slack destination needs webhook_url, or token and channel")
@@ -636,7 +642,7 @@ def _apprise(s: _Section) -> AppriseOptions:
     return AppriseOptions(urls=urls)
 
 
-_OPTION_PARSERS = {
+_OPTION_PARSERS: dict[str, Callable[[_Section], DestinationOptions]] = {
     "slack": _slack,
     "email": _email,
     "webhook": _webhook,

@@ -1,0 +1,343 @@
+"""SQLite state: feeds and their fetch state, items, matches, per-destination deliveries, the outbox.
+
+WAL mode so `newsbot status` can read while the daemon writes; ``busy_timeout`` so two processes wait
+for each other instead of failing; every write in a ``BEGIN IMMEDIATE`` transaction so a writer takes
+the lock up front (no deadlock-by-upgrade). Schema changes are numbered migrations (`migrations.py`).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from bot.errors import StoreError
+from bot.models import FeedHealth, Item, RuleMatch
+from bot.store.migrations import MIGRATIONS
+from bot.store.outbox import OutboxMixin
+from bot.store.timefmt import dt, iso
+
+__all__ = ["FeedState", "NewItem", "Store"]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    id: int
+    url: str
+    fetch_url: str
+    name: str
+    title: str | None
+    etag: str | None
+    last_modified: str | None
+    last_attempt_at: datetime | None
+    last_success_at: datetime | None
+    last_new_item_at: datetime | None
+    last_error: str | None
+    consecutive_failures: int
+    retry_after_until: datetime | None
+    next_poll_at: datetime | None
+    disabled: bool
+    disabled_reason: str | None
+    items_total: int
+
+    def health(self) -> FeedHealth:
+        return FeedHealth(
+            url=self.url,
+            name=self.name,
+            last_success=self.last_success_at,
+            last_error=self.last_error,
+            consecutive_failures=self.consecutive_failures,
+            disabled=self.disabled,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class NewItem:
+    """An item to store, with its matches and the destinations it is queued for."""
+
+    item: Item
+    canonical_link: str | None
+    matches: tuple[RuleMatch, ...]
+    destinations: tuple[str, ...]  # queue a delivery for each of these
+    urgent: bool = False
+
+
+class Store(OutboxMixin):
+    def __init__(self, path: Path | str, *, busy_timeout_ms: int = 10_000) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # isolation_level=None: we issue BEGIN IMMEDIATE ourselves
+            self.db = sqlite3.connect(
+                self.path,
+                isolation_level=None,
+                check_same_thread=False,
+                timeout=busy_timeout_ms / 1000,
+            )
+            self.db.row_factory = sqlite3.Row
+            self.db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self.migrate()
+        except sqlite3.Error as exc:
+            raise StoreError(f"store: cannot open {self.path}: {exc}") from exc
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def tx(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    def migrate(self) -> None:
+        current = self.schema_version
+        if current > len(MIGRATIONS):
+            raise StoreError(
+                f"store: {self.path} has schema {current}, newer than this newsbot knows "
+                f"({len(MIGRATIONS)}); upgrade newsbot"
+            )
+        for number in range(current + 1, len(MIGRATIONS) + 1):
+            with self.tx() as db:
+                for statement in _statements(MIGRATIONS[number - 1]):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {number}")
+
+    # ------------------------------------------------------------------ feeds
+
+    def sync_feeds(self, feeds: Sequence[tuple[str, str]]) -> None:
+        """Make sure every configured (url, name) has a row; names follow the config."""
+        with self.tx() as db:
+            for url, name in feeds:
+                db.execute(
+                    "INSERT INTO feeds (url, fetch_url, name) VALUES (?, ?, ?) "
+                    "ON CONFLICT(url) DO UPDATE SET name = excluded.name",
+                    (url, url, name),
+                )
+
+    def feed(self, url: str) -> FeedState:
+        row = self.db.execute("SELECT * FROM feeds WHERE url = ?", (url,)).fetchone()
+        if row is None:
+            raise StoreError(f"store: unknown feed {url}")
+        return _feed_state(row)
+
+    def feeds(self) -> list[FeedState]:
+        return [_feed_state(r) for r in self.db.execute("SELECT * FROM feeds ORDER BY name, url")]
+
+    def record_fetch_success(
+        self,
+        url: str,
+        *,
+        now: datetime,
+        etag: str | None,
+        last_modified: str | None,
+        title: str | None = None,
+        fetch_url: str | None = None,
+        parse_error: str | None = None,
+    ) -> None:
+        """A fetch that got a usable answer (200 or 304). A bozo feed still counts, with its error kept."""
+        with self.tx() as db:
+            db.execute(
+                """UPDATE feeds SET last_attempt_at = ?, last_success_at = ?, etag = ?,
+                   last_modified = ?, title = COALESCE(?, title), fetch_url = COALESCE(?, fetch_url),
+                   consecutive_failures = 0, retry_after_until = NULL,
+                   last_error = ?, last_error_at = CASE WHEN ? IS NULL THEN last_error_at ELSE ? END
+                   WHERE url = ?""",
+                (
+                    iso(now),
+                    iso(now),
+                    etag,
+                    last_modified,
+                    title,
+                    fetch_url,
+                    parse_error,
+                    parse_error,
+                    iso(now),
+                    url,
+                ),
+            )
+
+    def record_fetch_failure(
+        self,
+        url: str,
+        *,
+        now: datetime,
+        error: str,
+        retry_after: float | None = None,
+        disable: bool = False,
+    ) -> int:
+        """Count one more failure; returns the number of consecutive failures."""
+        until = iso(now + timedelta(seconds=retry_after)) if retry_after else None
+        with self.tx() as db:
+            db.execute(
+                """UPDATE feeds SET last_attempt_at = ?, last_error = ?, last_error_at = ?,
+                   consecutive_failures = consecutive_failures + 1, retry_after_until = ?,
+                   disabled = CASE WHEN ? THEN 1 ELSE disabled END,
+                   disabled_reason = CASE WHEN ? THEN ? ELSE disabled_reason END
+                   WHERE url = ?""",
+                (iso(now), error, iso(now), until, disable, disable, error, url),
+            )
+            row = db.execute(
+                "SELECT consecutive_failures FROM feeds WHERE url = ?", (url,)
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def set_next_poll(self, url: str, when: datetime) -> None:
+        with self.tx() as db:
+            db.execute("UPDATE feeds SET next_poll_at = ? WHERE url = ?", (iso(when), url))
+
+    def enable_feed(self, url: str) -> None:
+        with self.tx() as db:
+            db.execute(
+                "UPDATE feeds SET disabled = 0, disabled_reason = NULL, consecutive_failures = 0 "
+                "WHERE url = ?",
+                (url,),
+            )
+
+    # ------------------------------------------------------------------ items
+
+    def unseen(self, items: Sequence[tuple[str, str | None]]) -> set[int]:
+        """Indexes of (key, canonical_link) pairs not stored yet, by key or canonical link.
+
+        The canonical link catches the same article arriving through two feeds with different guids.
+        """
+        out: set[int] = set()
+        seen_links: set[str] = set()
+        for i, (key, link) in enumerate(items):
+            if self.db.execute("SELECT 1 FROM items WHERE key = ?", (key,)).fetchone():
+                continue
+            if link and (
+                link in seen_links
+                or self.db.execute(
+                    "SELECT 1 FROM items WHERE canonical_link = ?", (link,)
+                ).fetchone()
+            ):
+                continue
+            if link:
+                seen_links.add(link)
+            out.add(i)
+        return out
+
+    def add_items(self, feed_url: str, new: Sequence[NewItem], *, now: datetime) -> list[int]:
+        """Store items, their matches and their queued deliveries in ONE transaction.
+
+        Either an item is stored *and* queued for every destination that wants it, or neither:
+        a crash in between can never leave a matched item that nobody will deliver.
+        Returns the ids of the items actually inserted (duplicates are skipped).
+        """
+        ids: list[int] = []
+        with self.tx() as db:
+            feed_id = db.execute("SELECT id FROM feeds WHERE url = ?", (feed_url,)).fetchone()
+            if feed_id is None:
+                raise StoreError(f"store: unknown feed {feed_url}")
+            for n in new:
+                it = n.item
+                cur = db.execute(
+                    """INSERT INTO items (key, canonical_link, feed_id, guid, link, title, summary,
+                       content, lang, author, published_at, fetched_at)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING""",
+                    (
+                        it.key,
+                        n.canonical_link,
+                        feed_id[0],
+                        it.guid,
+                        it.link,
+                        it.title,
+                        it.summary,
+                        it.content,
+                        it.lang,
+                        it.author,
+                        iso(it.published),
+                        iso(now),
+                    ),
+                )
+                if cur.rowcount == 0:
+                    continue
+                item_id = int(cur.lastrowid or 0)
+                ids.append(item_id)
+                for m in n.matches:
+                    db.execute(
+                        "INSERT INTO matches (item_id, rule, score, tags, terms, urgent) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
+                        (
+                            item_id,
+                            m.rule,
+                            m.score,
+                            json.dumps(list(m.tags)),
+                            json.dumps(list(m.terms), ensure_ascii=False),
+                            int(m.urgent),
+                        ),
+                    )
+                for dest in n.destinations:
+                    db.execute(
+                        "INSERT INTO deliveries (destination, item_id, urgent, queued_at) "
+                        "VALUES (?, ?, ?, ?)",
+                        (dest, item_id, int(n.urgent), iso(now)),
+                    )
+            if ids:
+                db.execute(
+                    "UPDATE feeds SET items_total = items_total + ?, last_new_item_at = ? "
+                    "WHERE id = ?",
+                    (len(ids), iso(now), feed_id[0]),
+                )
+        return ids
+
+    def count_items(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM items").fetchone()[0])
+
+    def items_since(self, since: datetime | None) -> list[sqlite3.Row]:
+        """Stored items (with feed name) fetched at or after `since`, for backtests."""
+        return list(
+            self.db.execute(
+                """SELECT items.*, feeds.name AS outlet, feeds.url AS feed_url FROM items
+                   JOIN feeds ON feeds.id = items.feed_id
+                   WHERE ? IS NULL OR items.fetched_at >= ? ORDER BY items.id""",
+                (iso(since), iso(since)),
+            )
+        )
+
+
+def _feed_state(r: sqlite3.Row) -> FeedState:
+    return FeedState(
+        id=r["id"],
+        url=r["url"],
+        fetch_url=r["fetch_url"],
+        name=r["name"],
+        title=r["title"],
+        etag=r["etag"],
+        last_modified=r["last_modified"],
+        last_attempt_at=dt(r["last_attempt_at"]),
+        last_success_at=dt(r["last_success_at"]),
+        last_new_item_at=dt(r["last_new_item_at"]),
+        last_error=r["last_error"],
+        consecutive_failures=r["consecutive_failures"],
+        retry_after_until=dt(r["retry_after_until"]),
+        next_poll_at=dt(r["next_poll_at"]),
+        disabled=bool(r["disabled"]),
+        disabled_reason=r["disabled_reason"],
+        items_total=r["items_total"],
+    )
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
