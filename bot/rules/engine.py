@@ -1,0 +1,319 @@
+"""The compiled rule set: one Aho-Corasick pass per text finds every term of every rule at once.
+
+Per item the cost is: strip + normalise each field, two automaton scans (plain and diacritic-folded
+text), then evaluate only the rules one of whose positive terms was found. Adding rules grows the
+automaton, not the number of passes, so matching cost grows far less than linearly with rule count.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ahocorasick
+
+from bot.models import Document, RuleResult, TermHit
+from bot.rules.model import FIELD_WEIGHT, FIELDS, Near, Node, Rule, Term, TermRef
+from bot.rules.text import NormalizedText, is_word_char, plain_text
+
+#: hits kept per term and field: enough to explain and highlight, bounded for huge pages
+MAX_HITS_PER_TERM = 20
+Span = tuple[int, int]
+
+
+@dataclass(slots=True)
+class FieldText:
+    """One field of one document, prepared: display text plus where each term occurs in it."""
+
+    text: NormalizedText
+    hits: dict[int, list[Span]]
+    _word_prefix: list[int] | None = None
+
+    def words_between(self, start: int, end: int) -> int:
+        """How many words begin in display[start:end] (for `near:` in Latin-script text)."""
+        if self._word_prefix is None:
+            prefix = [0]
+            prev = False
+            for ch in self.text.display:
+                cur = is_word_char(ch)
+                prefix.append(prefix[-1] + (1 if cur and not prev else 0))
+                prev = cur
+            self._word_prefix = prefix
+        return self._word_prefix[end] - self._word_prefix[start]
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    fields: dict[str, FieldText]
+    lang: str | None
+
+    def has(self, ref: TermRef) -> bool:
+        return any(f in self.fields and ref.term in self.fields[f].hits for f in ref.fields)
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """Why a condition did or did not hold: for `rules explain` and failing examples."""
+
+    label: str
+    matched: bool
+    children: tuple[Trace, ...] = ()
+    hits: tuple[TermHit, ...] = ()
+
+
+@dataclass(slots=True)
+class _Automata:
+    norm: Any = None
+    fold: Any = None
+    words: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+
+
+class RuleSet:
+    """Rules loaded from files, compiled once; immutable after construction."""
+
+    def __init__(self, rules: Sequence[Rule], terms: Sequence[Term], files: Sequence[Path]) -> None:
+        self._rules = tuple(rules)
+        self._by_name = {r.name: r for r in self._rules}
+        self._terms = tuple(terms)
+        self._files = tuple(files)
+        by_term: dict[int, set[int]] = defaultdict(set)
+        for i, rule in enumerate(self._rules):
+            for ref in rule.positive:
+                by_term[ref.term].add(i)
+        self._rules_by_term = {t: tuple(sorted(rs)) for t, rs in by_term.items()}
+        self._ac = self._compile()
+
+    def _compile(self) -> _Automata:
+        words: dict[str, dict[str, list[int]]] = {
+            "norm": defaultdict(list),
+            "fold": defaultdict(list),
+        }
+        for i, term in enumerate(self._terms):
+            words["fold" if term.fold else "norm"][term.key].append(i)
+        out = _Automata(words=words)
+        for kind in ("norm", "fold"):
+            if not words[kind]:
+                continue
+            automaton = ahocorasick.Automaton()
+            for key, ids in words[kind].items():
+                automaton.add_word(key, tuple(ids))
+            automaton.make_automaton()
+            setattr(out, kind, automaton)
+        return out
+
+    # ------------------------------------------------------------------ public API
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(r.name for r in self._rules)
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        return self._files
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        return self._rules
+
+    @property
+    def terms(self) -> tuple[Term, ...]:
+        return self._terms
+
+    def rule(self, name: str) -> Rule:
+        return self._by_name[name]
+
+    def __len__(self) -> int:
+        return len(self._rules)
+
+    def evaluate(self, doc: Document) -> list[RuleResult]:
+        """One result per rule, in file order, matched or not."""
+        prep = self.prepare(doc)
+        candidates = self._candidates(prep)
+        return [
+            self._result(rule, prep) if i in candidates else RuleResult(rule.name, False, 0.0)
+            for i, rule in enumerate(self._rules)
+        ]
+
+    def match(self, doc: Document) -> list[RuleResult]:
+        """Only the rules that match, in file order."""
+        prep = self.prepare(doc)
+        out = []
+        for i in sorted(self._candidates(prep)):
+            result = self._result(self._rules[i], prep)
+            if result.matched:
+                out.append(result)
+        return out
+
+    def highlight(self, text: str, rules: Sequence[str]) -> list[tuple[int, int]]:
+        """Spans of `text` (plain, as given) where a positive term of any of `rules` occurs.
+
+        Names no longer in the rule set contribute nothing: a stored match may outlive its rule.
+        """
+        wanted = {
+            ref.term for name in rules if name in self._by_name for ref in self.rule(name).positive
+        }
+        hits = self._scan(NormalizedText.of(text))
+        spans = sorted(s for tid, found in hits.items() if tid in wanted for s in found)
+        merged: list[tuple[int, int]] = []
+        for s, e in spans:
+            if merged and s <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+            else:
+                merged.append((s, e))
+        return merged
+
+    def prepare(self, doc: Document) -> Prepared:
+        fields: dict[str, FieldText] = {}
+        for name in FIELDS:
+            raw: str = getattr(doc, name)
+            if not raw:
+                continue
+            nt = NormalizedText.of(plain_text(raw))
+            if nt.display:
+                fields[name] = FieldText(nt, self._scan(nt))
+        return Prepared(fields, doc.lang)
+
+    def trace(self, name: str, prep: Prepared) -> Trace:
+        rule = self.rule(name)
+        return self._trace(rule.condition, prep, label=f"rule {name}")
+
+    def result(self, name: str, prep: Prepared) -> RuleResult:
+        return self._result(self.rule(name), prep)
+
+    # ------------------------------------------------------------------ matching
+
+    def _scan(self, nt: NormalizedText) -> dict[int, list[Span]]:
+        hits: dict[int, list[Span]] = defaultdict(list)
+        for automaton, text, folded in (
+            (self._ac.norm, nt.norm, False),
+            (self._ac.fold, nt.fold, True),
+        ):
+            if automaton is None:
+                continue
+            for last, ids in automaton.iter(text):
+                for tid in ids:
+                    span = self._accept(self._terms[tid], text, last)
+                    if span is None or len(hits[tid]) >= MAX_HITS_PER_TERM:
+                        continue
+                    hits[tid].append(nt.display_span(span[0], span[1], folded=folded))
+        return {k: v for k, v in hits.items() if v}
+
+    @staticmethod
+    def _accept(term: Term, text: str, last: int) -> Span | None:
+        """Word boundaries for Latin-script edges; CJK edges match anywhere (no spaces)."""
+        start, end = last - len(term.key) + 1, last + 1
+        if term.check_start and start > 0 and is_word_char(text[start - 1]):
+            return None
+        if term.wildcard:
+            while end < len(text) and is_word_char(text[end]):
+                end += 1
+        elif term.check_end and end < len(text) and is_word_char(text[end]):
+            return None
+        return start, end
+
+    def _candidates(self, prep: Prepared) -> set[int]:
+        found: set[int] = set()
+        for ft in prep.fields.values():
+            for tid in ft.hits:
+                found.update(self._rules_by_term.get(tid, ()))
+        return found
+
+    def _result(self, rule: Rule, prep: Prepared) -> RuleResult:
+        if not rule.wants_lang(prep.lang):
+            return RuleResult(rule.name, False, 0.0, tags=rule.tags, urgent=rule.urgent)
+        best: dict[int, float] = {}
+        hits: dict[tuple[str, str, int], TermHit] = {}
+        for ref in rule.positive:
+            for f in ref.fields:
+                ft = prep.fields.get(f)
+                if ft is None or ref.term not in ft.hits:
+                    continue
+                best[ref.term] = max(best.get(ref.term, 0.0), ref.weight * FIELD_WEIGHT[f])
+                for s, e in ft.hits[ref.term]:
+                    text = self._terms[ref.term].text
+                    hits[(f, text, s)] = TermHit(text, f, s, e, ft.text.display[s:e])
+        score = round(sum(best.values()), 3)
+        matched = self._holds(rule.condition, prep) and score >= rule.min_score
+        ordered = sorted(hits.values(), key=lambda h: (FIELDS.index(h.field), h.start, h.term))
+        return RuleResult(rule.name, matched, score, tuple(ordered), rule.tags, rule.urgent)
+
+    def _holds(self, node: Node, prep: Prepared) -> bool:
+        if isinstance(node, TermRef):
+            return prep.has(node)
+        if isinstance(node, Near):
+            return self._near(node, prep)
+        if node.op == "all":
+            return all(self._holds(c, prep) for c in node.children)
+        found = any(self._holds(c, prep) for c in node.children)
+        return found if node.op == "any" else not found
+
+    def _near(self, node: Near, prep: Prepared) -> bool:
+        for f in node.fields:
+            ft = prep.fields.get(f)
+            if ft is not None and self._near_in(node, ft, f):
+                return True
+        return False
+
+    def _near_in(self, node: Near, ft: FieldText, fname: str) -> bool:
+        events: list[tuple[int, int, int, bool]] = []  # start, end, element, cjk
+        for k, alts in enumerate(node.elements):
+            found = [
+                (s, e, k, self._terms[r.term].cjk)
+                for r in alts
+                if fname in r.fields
+                for s, e in ft.hits.get(r.term, ())
+            ]
+            if not found:
+                return False
+            events.extend(found)
+        events.sort()
+        need = len(node.elements)
+        for i, (s0, e0, k0, cjk0) in enumerate(events):
+            chosen = {k0: (s0, e0, cjk0)}
+            for s, e, k, cjk in events[i + 1 :]:
+                if k not in chosen:
+                    chosen[k] = (s, e, cjk)
+                if len(chosen) == need:
+                    break
+            if len(chosen) < need:
+                break  # later windows only lose elements
+            right = max(chosen.values())
+            gap_start, gap_end = min(e0, right[0]), right[0]
+            if any(c[2] for c in chosen.values()):
+                ok = gap_end - gap_start <= node.chars
+            else:
+                ok = ft.words_between(gap_start, gap_end) <= node.within
+            if ok:
+                return True
+        return False
+
+    def _trace(self, node: Node, prep: Prepared, *, label: str) -> Trace:
+        if isinstance(node, TermRef):
+            hits = tuple(
+                TermHit(self._terms[node.term].text, f, s, e, prep.fields[f].text.display[s:e])
+                for f in node.fields
+                if f in prep.fields
+                for s, e in prep.fields[f].hits.get(node.term, ())
+            )
+            where = "" if node.fields == FIELDS else f" [{', '.join(node.fields)}]"
+            return Trace(node.label + where, bool(hits), (), hits)
+        if isinstance(node, Near):
+            kids = tuple(
+                Trace(
+                    " | ".join(r.label for r in alts),
+                    any(prep.has(r) for r in alts),
+                    tuple(self._trace(r, prep, label="") for r in alts if prep.has(r)),
+                )
+                for alts in node.elements
+            )
+            return Trace(
+                f"near (within {node.within} words / {node.chars} chars)",
+                self._near(node, prep),
+                kids,
+            )
+        kids = tuple(self._trace(c, prep, label="") for c in node.children)
+        name = f"{node.op} {node.label}".strip()
+        return Trace(label or name, self._holds(node, prep), kids)

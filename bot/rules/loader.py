@@ -1,0 +1,416 @@
+"""Rule files (YAML) -> validated `Rule` objects, with every error located as file:line:col.
+
+PyYAML's node tree (``yaml.compose``) keeps the position of every key and value, so a typo is
+reported where it is, and nothing is accepted silently: unknown keys, duplicate keys, empty groups,
+bad wildcards, unknown aliases and duplicate rule names are all errors.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from bot.errors import RuleError
+from bot.rules.model import FIELDS, Example, Group, Near, Node, Rule, Term, TermRef, positive_refs
+from bot.rules.text import fold_term, has_cjk, is_word_char, normalize_term
+
+_ALIAS_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+_RULE_KEYS = (
+    "name",
+    "description",
+    "all",
+    "any",
+    "none",
+    "near",
+    "field",
+    "weight",
+    "tags",
+    "lang",
+    "urgent",
+    "min_score",
+    "examples",
+)
+_GROUP_OPS = ("all", "any", "none")
+_NODE_KEYS = ("all", "any", "none", "near", "term", "field", "weight", "fold")
+_NEAR_KEYS = ("terms", "within", "chars")
+_EXAMPLE_KEYS = ("title", "summary", "content", "text", "lang")
+_FIELD_NAMES = (*FIELDS, "body")
+
+
+@dataclass
+class _Context:
+    """What a condition inherits from its parents."""
+
+    fields: tuple[str, ...] = FIELDS
+    weight: float = 1.0
+    fold: bool | None = None
+    label: str = ""
+
+
+@dataclass
+class TermTable:
+    """Interns terms across all files so shared terms are matched once."""
+
+    terms: list[Term] = field(default_factory=list)
+    index: dict[tuple[str, bool, bool], int] = field(default_factory=dict)
+
+    def add(self, term: Term) -> int:
+        key = (term.key, term.wildcard, term.fold)
+        if key not in self.index:
+            self.index[key] = len(self.terms)
+            self.terms.append(term)
+        return self.index[key]
+
+
+class _File:
+    def __init__(self, path: Path, table: TermTable) -> None:
+        self.path = path
+        self.table = table
+        self.aliases: dict[str, yaml.Node] = {}
+        self.expanding: list[str] = []
+
+    # ------------------------------------------------------------------ helpers
+
+    def error(self, node: yaml.Node | None, message: str) -> RuleError:
+        if node is None:
+            return RuleError(message, path=self.path)
+        mark = node.start_mark
+        return RuleError(message, path=self.path, line=mark.line + 1, col=mark.column + 1)
+
+    def mapping(self, node: yaml.Node, what: str, allowed: Sequence[str]) -> dict[str, yaml.Node]:
+        if not isinstance(node, yaml.MappingNode):
+            raise self.error(node, f"{what} must be a mapping")
+        out: dict[str, yaml.Node] = {}
+        for key_node, value in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            if not isinstance(key, str):
+                raise self.error(key_node, f"{what}: keys must be plain words")
+            if key in out:
+                raise self.error(key_node, f"duplicate key {key!r} in {what}")
+            if key not in allowed:
+                hint = difflib.get_close_matches(key, allowed, n=1)
+                tip = f" (did you mean {hint[0]!r}?)" if hint else ""
+                raise self.error(
+                    key_node,
+                    f"unknown key {key!r} in {what}{tip}; expected one of: " + ", ".join(allowed),
+                )
+            out[key] = value
+        return out
+
+    def scalar(self, node: yaml.Node, what: str) -> str:
+        if not isinstance(node, yaml.ScalarNode):
+            raise self.error(node, f"{what} must be a single value")
+        return str(node.value)
+
+    def string(self, node: yaml.Node, what: str) -> str:
+        value = self.scalar(node, what).strip()
+        if not value:
+            raise self.error(node, f"{what} must not be empty")
+        return value
+
+    def number(self, node: yaml.Node, what: str, *, integer: bool = False) -> float:
+        raw = self.scalar(node, what)
+        try:
+            value = int(raw) if integer else float(raw)
+        except ValueError:
+            kind = "a whole number" if integer else "a number"
+            raise self.error(node, f"{what} must be {kind}, got {raw!r}") from None
+        if value < 0:
+            raise self.error(node, f"{what} must not be negative")
+        return value
+
+    def boolean(self, node: yaml.Node, what: str) -> bool:
+        raw = self.scalar(node, what).lower()
+        if raw in ("true", "yes", "on"):
+            return True
+        if raw in ("false", "no", "off"):
+            return False
+        raise self.error(node, f"{what} must be true or false, got {raw!r}")
+
+    def strings(self, node: yaml.Node, what: str) -> list[str]:
+        if isinstance(node, yaml.ScalarNode):
+            return [self.string(node, what)]
+        if not isinstance(node, yaml.SequenceNode):
+            raise self.error(node, f"{what} must be a list")
+        return [self.string(n, what) for n in node.value]
+
+    def fields(self, node: yaml.Node) -> tuple[str, ...]:
+        out: list[str] = []
+        for name in self.strings(node, "field"):
+            if name not in _FIELD_NAMES:
+                raise self.error(
+                    node, f"unknown field {name!r}; expected {', '.join(_FIELD_NAMES)}"
+                )
+            out.extend(("summary", "content") if name == "body" else (name,))
+        return tuple(dict.fromkeys(out))
+
+    # ------------------------------------------------------------------ file level
+
+    def load(self, text: str) -> list[Rule]:
+        try:
+            root = yaml.compose(text, Loader=yaml.SafeLoader)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+            raise RuleError(
+                f"invalid YAML: {exc.problem or exc}", path=self.path, line=line, col=col
+            ) from None
+        if root is None:
+            raise RuleError("empty rule file (expected a 'rules:' list)", path=self.path)
+        top = self.mapping(root, "rule file", ("aliases", "define", "rules"))
+        for key in ("aliases", "define"):
+            if key in top:
+                self.read_aliases(top[key])
+        if "rules" not in top:
+            raise self.error(root, "rule file has no 'rules:' list")
+        rules_node = top["rules"]
+        if not isinstance(rules_node, yaml.SequenceNode) or not rules_node.value:
+            raise self.error(rules_node, "'rules:' must be a non-empty list of rules")
+        return [self.rule(n) for n in rules_node.value]
+
+    def read_aliases(self, node: yaml.Node) -> None:
+        if not isinstance(node, yaml.MappingNode):
+            raise self.error(node, "aliases must be a mapping of NAME: [terms]")
+        for key_node, value in node.value:
+            name = self.string(key_node, "alias name")
+            if not _ALIAS_NAME.match(name):
+                raise self.error(key_node, f"bad alias name {name!r}: use letters, digits, _ and -")
+            if name in self.aliases:
+                raise self.error(key_node, f"duplicate alias {name!r}")
+            if isinstance(value, yaml.SequenceNode) and not value.value:
+                raise self.error(value, f"empty group: alias {name!r} has no terms")
+            self.aliases[name] = value
+        for name, value in self.aliases.items():
+            self.alias_group(name, value, _Context(), value)  # validate even if unused
+
+    # ------------------------------------------------------------------ rules
+
+    def rule(self, node: yaml.Node) -> Rule:
+        m = self.mapping(node, "rule", _RULE_KEYS)
+        if "name" not in m:
+            raise self.error(node, "rule has no 'name'")
+        name = self.string(m["name"], "name")
+        ctx = _Context()
+        if "field" in m:
+            ctx.fields = self.fields(m["field"])
+        if "weight" in m:
+            ctx.weight = self.number(m["weight"], "weight")
+        parts: list[Node] = []
+        for op in ("all", "any", "none", "near"):
+            if op in m:
+                parts.append(self.op_node(op, m[op], ctx))
+        condition = Group("all", tuple(parts))
+        positive = positive_refs(condition)
+        if not positive:
+            raise self.error(node, f"rule {name!r} has no positive condition (all/any/near)")
+        match_ex, no_match_ex = self.examples(m["examples"]) if "examples" in m else ((), ())
+        lang = tuple(s.lower() for s in self.strings(m["lang"], "lang")) if "lang" in m else ()
+        return Rule(
+            name=name,
+            description=self.scalar(m["description"], "description") if "description" in m else "",
+            condition=condition,
+            tags=tuple(self.strings(m["tags"], "tags")) if "tags" in m else (),
+            lang=lang,
+            urgent=self.boolean(m["urgent"], "urgent") if "urgent" in m else False,
+            min_score=self.number(m["min_score"], "min_score") if "min_score" in m else 0.0,
+            match_examples=match_ex,
+            no_match_examples=no_match_ex,
+            path=self.path,
+            line=m["name"].start_mark.line + 1,
+            col=m["name"].start_mark.column + 1,
+            positive=tuple(positive),
+        )
+
+    def examples(self, node: yaml.Node) -> tuple[tuple[Example, ...], tuple[Example, ...]]:
+        m = self.mapping(node, "examples", ("match", "no_match"))
+        out: dict[str, tuple[Example, ...]] = {}
+        for key in ("match", "no_match"):
+            items = m.get(key)
+            if items is None:
+                out[key] = ()
+                continue
+            if not isinstance(items, yaml.SequenceNode):
+                raise self.error(items, f"examples.{key} must be a list")
+            out[key] = tuple(self.example(n) for n in items.value)
+        return out["match"], out["no_match"]
+
+    def example(self, node: yaml.Node) -> Example:
+        line = node.start_mark.line + 1
+        if isinstance(node, yaml.ScalarNode):
+            # a bare example is body text: a headline-only hit would score higher, never lower
+            return Example(summary=self.string(node, "example"), line=line)
+        m = self.mapping(node, "example", _EXAMPLE_KEYS)
+        get = {k: self.scalar(v, k) for k, v in m.items()}
+        return Example(
+            title=get.get("title", ""),
+            summary=get.get("summary", get.get("text", "")),
+            content=get.get("content", ""),
+            lang=get.get("lang"),
+            line=line,
+        )
+
+    # ------------------------------------------------------------------ conditions
+
+    def op_node(self, op: str, value: yaml.Node, ctx: _Context) -> Node:
+        if op == "near":
+            return self.near(value, ctx)
+        if isinstance(value, yaml.SequenceNode):
+            items = value.value
+        elif isinstance(value, yaml.ScalarNode | yaml.MappingNode):
+            items = [value]
+        else:  # pragma: no cover - yaml has no other node kinds
+            raise self.error(value, f"{op}: expected a list")
+        if not items or (isinstance(value, yaml.ScalarNode) and not value.value.strip()):
+            raise self.error(value, f"empty group: '{op}:' needs at least one term or group")
+        return Group(op, tuple(self.node(n, ctx) for n in items))
+
+    def node(self, node: yaml.Node, ctx: _Context) -> Node:
+        if isinstance(node, yaml.ScalarNode):
+            return self.term_or_alias(node, ctx)
+        if isinstance(node, yaml.SequenceNode):
+            # a bare nested list reads as "any of these"
+            return self.op_node("any", node, ctx)
+        m = self.mapping(node, "condition", _NODE_KEYS)
+        inner = _Context(ctx.fields, ctx.weight, ctx.fold, ctx.label)
+        if "field" in m:
+            inner.fields = self.fields(m["field"])
+        if "weight" in m:
+            inner.weight = self.number(m["weight"], "weight")
+        if "fold" in m:
+            inner.fold = self.boolean(m["fold"], "fold")
+        ops = [k for k in ("all", "any", "none", "near", "term") if k in m]
+        if len(ops) != 1:
+            raise self.error(
+                node,
+                "a condition needs exactly one of all, any, none, near, term"
+                + (f" (found {', '.join(ops)})" if ops else ""),
+            )
+        if ops[0] == "term":
+            return self.term_or_alias(m["term"], inner)
+        return self.op_node(ops[0], m[ops[0]], inner)
+
+    def near(self, node: yaml.Node, ctx: _Context) -> Near:
+        m = self.mapping(node, "near", _NEAR_KEYS)
+        if "terms" not in m or not isinstance(m["terms"], yaml.SequenceNode):
+            raise self.error(node, "near needs 'terms:', a list of two or more terms")
+        elements = m["terms"].value
+        if len(elements) < 2:
+            raise self.error(m["terms"], "near needs at least two terms")
+        if "within" not in m:
+            raise self.error(node, "near needs 'within: N' (words; characters for CJK)")
+        within = int(self.number(m["within"], "within", integer=True))
+        chars = int(self.number(m["chars"], "chars", integer=True)) if "chars" in m else within
+        alternatives = tuple(tuple(self.flat_refs(e, ctx)) for e in elements)
+        return Near(alternatives, within, chars, ctx.fields)
+
+    def flat_refs(self, node: yaml.Node, ctx: _Context) -> list[TermRef]:
+        """A near element: a term, an alias or a list of them, flattened to alternatives."""
+        found = self.node(node, ctx)
+        refs: list[TermRef] = []
+        stack: list[Node] = [found]
+        while stack:
+            cur = stack.pop()
+            if isinstance(cur, TermRef):
+                refs.append(cur)
+            elif isinstance(cur, Group) and cur.op == "any":
+                stack.extend(cur.children)
+            else:
+                raise self.error(node, "near terms must be terms, aliases or lists of them")
+        return refs[::-1]
+
+    def term_or_alias(self, node: yaml.Node, ctx: _Context) -> Node:
+        raw = self.scalar(node, "term")
+        if raw.startswith("$"):
+            name = raw[1:]
+            if name not in self.aliases:
+                hint = difflib.get_close_matches(name, list(self.aliases), n=1)
+                tip = f" (did you mean ${hint[0]}?)" if hint else ""
+                raise self.error(node, f"unknown alias {raw!r}{tip}")
+            return self.alias_group(name, self.aliases[name], ctx, node)
+        return self.term(node, raw, ctx)
+
+    def alias_group(self, name: str, value: yaml.Node, ctx: _Context, use: yaml.Node) -> Group:
+        if name in self.expanding:
+            chain = " -> ".join([*self.expanding, name])
+            raise self.error(use, f"alias cycle: {chain}")
+        self.expanding.append(name)
+        try:
+            inner = _Context(ctx.fields, ctx.weight, ctx.fold, f"${name}")
+            group = self.op_node("any", value, inner)
+        finally:
+            self.expanding.pop()
+        assert isinstance(group, Group)
+        return Group("any", group.children, label=f"${name}")
+
+    def term(self, node: yaml.Node, raw: str, ctx: _Context) -> TermRef:
+        text = " ".join(raw.split())
+        if not text:
+            raise self.error(node, "empty term")
+        wildcard = text.endswith("*")
+        body = text[:-1] if wildcard else text
+        if "*" in body or (wildcard and (not body or not is_word_char(body[-1]))):
+            raise self.error(
+                node,
+                f"bad wildcard in {raw!r}: only a trailing '*' right after a letter is "
+                "allowed (e.g. mitra*)",
+            )
+        key = normalize_term(body)
+        folded = fold_term(body)
+        # a term written with diacritics ("Nhật Bản") also finds the unmarked spelling ("Nhat Ban");
+        # a plain term matches as written; `fold:` overrides either way
+        fold = ctx.fold if ctx.fold is not None else folded != key
+        if not key.strip():
+            raise self.error(node, f"term {raw!r} has nothing to match after normalisation")
+        term = Term(
+            text=text,
+            key=folded if fold else key,
+            wildcard=wildcard,
+            fold=fold,
+            check_start=is_word_char(key[0]),
+            check_end=is_word_char(key[-1]),
+            cjk=has_cjk(key),
+        )
+        label = f"{ctx.label}: {text}" if ctx.label else text
+        return TermRef(self.table.add(term), ctx.fields, ctx.weight, label)
+
+
+def rule_files(paths: Iterable[Path]) -> list[Path]:
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out.extend(sorted(q for q in p.rglob("*") if q.suffix in (".yaml", ".yml")))
+        elif p.exists():
+            out.append(p)
+        else:
+            raise RuleError("no such file or folder", path=p)
+    return out
+
+
+def load_files(paths: Iterable[Path]) -> tuple[list[Rule], list[Term], tuple[Path, ...]]:
+    table = TermTable()
+    rules: list[Rule] = []
+    seen: dict[str, Rule] = {}
+    files = rule_files(paths)
+    for path in files:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RuleError(f"cannot read: {exc}", path=path) from None
+        for rule in _File(path, table).load(text):
+            if rule.name in seen:
+                first = seen[rule.name]
+                raise RuleError(
+                    f"duplicate rule name {rule.name!r} (first defined at "
+                    f"{first.path}:{first.line})",
+                    path=path,
+                    line=rule.line,
+                    col=rule.col,
+                )
+            seen[rule.name] = rule
+            rules.append(rule)
+    return rules, table.terms, tuple(files)

@@ -1,0 +1,174 @@
+"""Text preparation for matching: HTML -> plain display text -> normalised / diacritic-folded forms.
+
+Matching happens on a *normalised* copy of the text (NFKC, case-folded, dashes unified, whitespace
+collapsed) and, for Vietnamese-style terms, on a *folded* copy (Latin diacritics removed, đ -> d).
+Both copies keep an index map back into the display text, so hits can be reported and highlighted
+at the right place in what the reader sees.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+_TAG = re.compile(r"<(script|style)\b.*?</\1\s*>|<!--.*?-->|<[^>]*>", re.IGNORECASE | re.DOTALL)
+# tags that separate words: "<p>Vietnam</p><p>Japan</p>" must not read as "VietnamJapan"
+_BLOCK_TAG = re.compile(
+    r"<(?:/?(?:p|div|br|li|ul|ol|h[1-6]|tr|td|th|table|section|article|blockquote|hr)\b)[^>]*>",
+    re.IGNORECASE,
+)
+_SPACES = re.compile(r"\s+")
+_ASCII_SPACE = str.maketrans("\t\n\r\f\v", "     ")
+
+
+def plain_text(value: str) -> str:
+    """Strip tags, decode entities, NFC-compose and collapse whitespace: the text a reader sees."""
+    if "<" in value:
+        value = _BLOCK_TAG.sub(" ", value)
+        value = _TAG.sub("", value)
+    if "&" in value:
+        value = html.unescape(value)
+        if "<" in value:
+            # entity-encoded markup ("&lt;p&gt;") is still markup once decoded
+            value = _TAG.sub(" ", _BLOCK_TAG.sub(" ", value))
+    value = unicodedata.normalize("NFC", value)
+    return _SPACES.sub(" ", value).strip()
+
+
+def is_cjk(ch: str) -> bool:
+    """Scripts written without spaces between words: terms in them match as substrings."""
+    o = ord(ch)
+    return (
+        0x3040 <= o <= 0x30FF  # hiragana, katakana
+        or 0x3400 <= o <= 0x4DBF
+        or 0x4E00 <= o <= 0x9FFF  # CJK ideographs
+        or 0xF900 <= o <= 0xFAFF
+        or 0xFF66 <= o <= 0xFF9F  # half-width katakana
+        or 0xAC00 <= o <= 0xD7AF  # hangul syllables
+        or 0x31F0 <= o <= 0x31FF
+        or 0x20000 <= o <= 0x2FA1F
+    )
+
+
+def has_cjk(text: str) -> bool:
+    return any(is_cjk(c) for c in text)
+
+
+def is_word_char(ch: str) -> bool:
+    """A character that continues a Latin-script word (CJK never does: it has no spaces)."""
+    return (ch.isalnum() or unicodedata.category(ch) == "Mn") and not is_cjk(ch)
+
+
+def _is_latin(ch: str) -> bool:
+    o = ord(ch)
+    return o < 0x0250 or 0x1E00 <= o <= 0x1EFF
+
+
+@lru_cache(maxsize=65536)
+def _norm_cluster(cluster: str) -> str:
+    out = unicodedata.normalize("NFKC", cluster).casefold()
+    if unicodedata.category(cluster[0]) == "Pd":
+        return "-"  # en/em dashes and hyphens all read as "-": "Vietnam–Japan" == "Vietnam-Japan"
+    if cluster[0].isspace():
+        return " "
+    return out
+
+
+@lru_cache(maxsize=65536)
+def _fold_cluster(normed: str) -> str:
+    """Remove diacritics from Latin letters only: kana dakuten (ガ -> カ) must survive."""
+    if not normed or not _is_latin(normed[0]):
+        return normed
+    decomposed = unicodedata.normalize("NFD", normed)
+    base = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return base.replace("đ", "d").replace("ð", "d")
+
+
+def normalize_term(term: str) -> str:
+    """A term's matching key: the same transformation the text gets."""
+    return NormalizedText.of(term).norm.strip()
+
+
+def fold_term(term: str) -> str:
+    return NormalizedText.of(term).fold.strip()
+
+
+def fold(text: str) -> str:
+    """Diacritics-free display text (used by tests and the `suggest` command)."""
+    return "".join(_fold_cluster(c) if _is_latin(c) else c for c in _clusters_text(text))
+
+
+def _clusters_text(text: str) -> list[str]:
+    return [text[s:e] for s, e in _clusters(text)]
+
+
+def _clusters(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each base character with its combining marks."""
+    spans: list[tuple[int, int]] = []
+    i, n = 0, len(text)
+    while i < n:
+        j = i + 1
+        while j < n and unicodedata.combining(text[j]):
+            j += 1
+        spans.append((i, j))
+        i = j
+    return spans
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedText:
+    """A display text with its normalised and folded forms and index maps back into it.
+
+    ``norm_map[i]`` is the display offset where normalised character ``i`` starts;
+    ``norm_end[i]`` where it ends (so a hit [s, e) maps to display [norm_map[s], norm_end[e-1])).
+    """
+
+    display: str
+    norm: str
+    norm_start: tuple[int, ...]
+    norm_end: tuple[int, ...]
+    fold: str
+    fold_start: tuple[int, ...]
+    fold_end: tuple[int, ...]
+
+    @classmethod
+    def of(cls, display: str) -> NormalizedText:
+        if display.isascii():
+            # the common case: casefold == lower, one char each way, no diacritics to fold
+            low = display.lower().translate(_ASCII_SPACE)
+            idx = tuple(range(len(display)))
+            ends = tuple(range(1, len(display) + 1))
+            return cls(display, low, idx, ends, low, idx, ends)
+        norm: list[str] = []
+        n_start: list[int] = []
+        n_end: list[int] = []
+        fold_parts: list[str] = []
+        f_start: list[int] = []
+        f_end: list[int] = []
+        for s, e in _clusters(display):
+            piece = _norm_cluster(display[s:e])
+            norm.append(piece)
+            n_start.extend([s] * len(piece))
+            n_end.extend([e] * len(piece))
+            folded = "".join(_fold_cluster(c) for c in _clusters_text(piece)) if piece else ""
+            fold_parts.append(folded)
+            f_start.extend([s] * len(folded))
+            f_end.extend([e] * len(folded))
+        return cls(
+            display,
+            "".join(norm),
+            tuple(n_start),
+            tuple(n_end),
+            "".join(fold_parts),
+            tuple(f_start),
+            tuple(f_end),
+        )
+
+    def display_span(self, start: int, end: int, *, folded: bool) -> tuple[int, int]:
+        starts, ends = (
+            (self.fold_start, self.fold_end) if folded else (self.norm_start, self.norm_end)
+        )
+        return starts[start], ends[end - 1]
