@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m bot.demo
+	$(BIN)/newsbot demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

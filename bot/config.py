@@ -321,7 +321,7 @@ class _Section:
     def require(self, key: str, kind: type | tuple[type, ...]) -> Any:
         if key not in self.data:
             self.used.add(key)
-            raise self.error(None, f"missing required key {self._name(key)!r}")
+            raise self.error(key, "missing required key")
         return self.get(key, kind)
 
     def strings(self, key: str) -> tuple[str, ...]:

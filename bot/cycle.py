@@ -1,0 +1,71 @@
+"""One full monitoring cycle, as `newsbot once` runs it: poll every feed, then deliver everywhere."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import IO
+
+import httpx
+
+from bot import USER_AGENT
+from bot.config import Config
+from bot.deliver import DeliveryOutcome, deliver_all
+from bot.fetch import Fetcher
+from bot.models import Clock
+from bot.notify import Notifier, create_notifier
+from bot.pipeline import FeedOutcome, PollReport, poll_feeds
+from bot.rules import RuleSet
+from bot.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class CycleReport:
+    poll: PollReport
+    deliveries: tuple[DeliveryOutcome, ...]
+
+
+@contextmanager
+def notifiers_for(
+    config: Config, *, stream: IO[str], sleep: Callable[[float], None] = time.sleep
+) -> Iterator[dict[str, Notifier]]:
+    """One synchronous HTTP client shared by every notifier for the life of the block."""
+    with httpx.Client(headers={"User-Agent": USER_AGENT}, timeout=30.0) as http:
+        yield {
+            d.name: create_notifier(d, http=http, sleep=sleep, stream=stream)
+            for d in config.destinations
+        }
+
+
+async def run_once(
+    config: Config,
+    *,
+    store: Store,
+    ruleset: RuleSet,
+    notifiers: dict[str, Notifier],
+    clock: Clock,
+    transport: httpx.AsyncBaseTransport | None = None,
+    on_feed_done: Callable[[FeedOutcome], None] | None = None,
+) -> CycleReport:
+    async with Fetcher(settings=config.fetch, user_agent=USER_AGENT, transport=transport) as f:
+        poll = await poll_feeds(
+            config.feeds,
+            store=store,
+            fetcher=f,
+            ruleset=ruleset,
+            destinations=config.destinations,
+            clock=clock,
+            on_done=on_feed_done,
+        )
+    # `once` means "now": a destination that failed earlier is retried without waiting for backoff
+    deliveries = await deliver_all(
+        config.destinations,
+        store=store,
+        notifiers=notifiers,
+        clock=clock,
+        highlight=ruleset.highlight,
+        ignore_backoff=True,
+    )
+    return CycleReport(poll=poll, deliveries=tuple(deliveries))

@@ -1,0 +1,165 @@
+"""Delivery: compose a destination's pending items into a digest via the outbox, send, then mark.
+
+Each destination is its own failure boundary. Items are marked delivered only after the channel
+accepted the message (see bot.store.outbox for the at-least-once contract).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.config import DestinationConfig
+from bot.digest import build_digest
+from bot.errors import DeliveryError, PermanentDeliveryError
+from bot.log import get_logger, kv
+from bot.models import Clock, FeedHealth
+from bot.notify import Notifier
+from bot.store import Store
+
+log = get_logger("deliver")
+
+SENT, NOTHING, RETRY, DEAD, BUSY = "sent", "nothing", "retry", "dead", "busy"
+
+#: first retry after 30 s, doubling, at most an hour apart
+BACKOFF_BASE, BACKOFF_CAP = 30.0, 3600.0
+QUIET_AFTER = timedelta(hours=24)
+
+Highlighter = Callable[[str, Sequence[str]], list[tuple[int, int]]]
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryOutcome:
+    destination: str
+    status: str  # sent | nothing | retry | dead | busy
+    items: int = 0
+    key: str | None = None
+    error: str | None = None
+
+
+def backoff(attempts: int, retry_after: float | None = None) -> float:
+    """Seconds to wait before attempt number `attempts + 1`; the server's Retry-After wins."""
+    if retry_after is not None:
+        return max(retry_after, 1.0)
+    return float(min(BACKOFF_BASE * 2 ** max(attempts - 1, 0), BACKOFF_CAP))
+
+
+def period_key(destination: str, now: datetime) -> str:
+    """The default outbox key: one digest per destination per second of composition."""
+    return f"{destination}:{now.isoformat(timespec='seconds')}"
+
+
+def source_health(store: Store, *, now: datetime) -> tuple[FeedHealth, ...]:
+    """Feeds that are failing, disabled, or have not answered for a day: the digest footer."""
+    out = []
+    for f in store.feeds():
+        quiet = f.last_success_at is not None and now - f.last_success_at > QUIET_AFTER
+        if f.consecutive_failures or f.disabled or quiet:
+            out.append(f.health())
+    return tuple(out)
+
+
+async def deliver(
+    destination: DestinationConfig,
+    *,
+    store: Store,
+    notifier: Notifier,
+    clock: Clock,
+    key: str | None = None,
+    highlight: Highlighter | None = None,
+    urgent_only: bool = False,
+    ignore_backoff: bool = False,
+    lease: float = 300.0,
+) -> DeliveryOutcome:
+    """Send `destination` what it is owed: a due retry first, else a new digest of pending items."""
+    now = clock()
+    name = destination.name
+    entry = store.due_outbox(name, now=now, ignore_backoff=ignore_backoff)
+    if entry is None:
+        entry = store.compose_outbox(
+            name,
+            key=key or period_key(name, now),
+            now=now,
+            urgent_only=urgent_only,
+            allow_empty=destination.send_empty and not urgent_only,
+        )
+    if entry is None:
+        return DeliveryOutcome(name, NOTHING)
+    claimed = store.claim_outbox(entry.id, now=now, lease=lease)
+    if claimed is None:  # another process is sending it right now
+        return DeliveryOutcome(name, BUSY, key=entry.key)
+    digest = build_digest(
+        destination=destination,
+        items=store.outbox_items(claimed.id),
+        key=claimed.key,
+        period_start=claimed.period_start,
+        period_end=claimed.period_end,
+        health=source_health(store, now=now),
+        highlight=highlight,
+    )
+    count = len(digest.item_ids)
+    try:
+        if not digest.is_empty or destination.send_empty:
+            await asyncio.to_thread(notifier.send, digest)
+    except DeliveryError as exc:
+        return _failed(destination, claimed.id, claimed.attempts, exc, store=store, clock=clock,
+                       key=claimed.key, items=count)  # fmt: skip
+    except Exception as exc:  # the per-destination boundary: a notifier bug must not lose items
+        log.exception(kv("delivery_crashed", destination=name, error=type(exc).__name__))
+        wrapped = DeliveryError(f"{name}: {type(exc).__name__}: {exc}", destination=name)
+        return _failed(destination, claimed.id, claimed.attempts, wrapped, store=store,
+                       clock=clock, key=claimed.key, items=count)  # fmt: skip
+    store.mark_sent(claimed.id, now=clock())
+    log.info(kv("digest_sent", destination=name, key=claimed.key, items=count))
+    return DeliveryOutcome(name, SENT, items=count, key=claimed.key)
+
+
+def _failed(
+    destination: DestinationConfig,
+    entry_id: int,
+    attempts: int,
+    exc: DeliveryError,
+    *,
+    store: Store,
+    clock: Clock,
+    key: str,
+    items: int,
+) -> DeliveryOutcome:
+    now = clock()
+    dead = isinstance(exc, PermanentDeliveryError) or attempts >= destination.max_attempts
+    retry_at = None if dead else now + timedelta(seconds=backoff(attempts, exc.retry_after))
+    message = str(exc)
+    store.mark_failed(entry_id, now=now, error=message, retry_at=retry_at, dead=dead)
+    if dead:
+        # items are released to the next digest; the operator hears about it here and in `status`
+        log.error(kv("digest_dead_lettered", destination=destination.name, key=key,
+                     attempts=attempts, error=message))  # fmt: skip
+        return DeliveryOutcome(destination.name, DEAD, items=items, key=key, error=message)
+    log.warning(kv("digest_retry", destination=destination.name, key=key, attempts=attempts,
+                   retry_at=retry_at.isoformat() if retry_at else None, error=message))  # fmt: skip
+    return DeliveryOutcome(destination.name, RETRY, items=items, key=key, error=message)
+
+
+async def deliver_all(
+    destinations: Sequence[DestinationConfig],
+    *,
+    store: Store,
+    notifiers: dict[str, Notifier],
+    clock: Clock,
+    highlight: Highlighter | None = None,
+    ignore_backoff: bool = False,
+) -> list[DeliveryOutcome]:
+    """Deliver to every destination, one after another (each is its own failure boundary)."""
+    return [
+        await deliver(
+            d,
+            store=store,
+            notifier=notifiers[d.name],
+            clock=clock,
+            highlight=highlight,
+            ignore_backoff=ignore_backoff,
+        )
+        for d in destinations
+    ]

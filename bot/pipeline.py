@@ -1,0 +1,246 @@
+"""One poll cycle: fetch -> parse -> store -> match, for a set of feeds.
+
+Each feed is its own failure boundary (`poll_feed`): whatever goes wrong with one feed is recorded
+against it and retried next cycle; the others carry on. Delivery lives in `bot.deliver`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.config import DestinationConfig, FeedConfig
+from bot.errors import FeedGone, FetchError, RateLimited
+from bot.fetch import Fetcher
+from bot.log import get_logger, kv
+from bot.models import Clock, Document, Item, ParsedFeed, RuleMatch, RuleResult
+from bot.parse import canonical_link, parse_feed
+from bot.store import NewItem, Store
+
+if TYPE_CHECKING:
+    from bot.rules import RuleSet
+
+log = get_logger("pipeline")
+
+#: below this many characters of feed text, a feed with fetch_full_text fetches the article page
+SHORT_TEXT = 400
+
+OK, NOT_MODIFIED, FAILED, SKIPPED = "ok", "not_modified", "failed", "skipped"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedOutcome:
+    url: str
+    name: str
+    status: str  # ok | not_modified | failed | skipped
+    items: int = 0  # entries in the feed document
+    new: int = 0  # newly stored
+    matched: int = 0  # newly stored and matched by at least one rule
+    error: str | None = None
+    consecutive_failures: int = 0
+    retry_after: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PollReport:
+    outcomes: tuple[FeedOutcome, ...]
+    elapsed: float
+
+    @property
+    def failed(self) -> tuple[FeedOutcome, ...]:
+        return tuple(o for o in self.outcomes if o.status == FAILED)
+
+    @property
+    def new(self) -> int:
+        return sum(o.new for o in self.outcomes)
+
+    @property
+    def matched(self) -> int:
+        return sum(o.matched for o in self.outcomes)
+
+    @property
+    def items(self) -> int:
+        return sum(o.items for o in self.outcomes)
+
+
+#: parse_feed's signature; the scheduler may pass one that runs in a process pool
+Parser = Callable[..., ParsedFeed]
+
+
+async def poll_feeds(
+    feeds: Sequence[FeedConfig],
+    *,
+    store: Store,
+    fetcher: Fetcher,
+    ruleset: RuleSet,
+    destinations: Sequence[DestinationConfig],
+    clock: Clock,
+    on_done: Callable[[FeedOutcome], None] | None = None,
+) -> PollReport:
+    """Poll `feeds` concurrently (the fetcher enforces global and per-host limits)."""
+    start = time.monotonic()
+    store.sync_feeds([(f.url, f.name) for f in feeds])
+
+    async def one(feed: FeedConfig) -> FeedOutcome:
+        outcome = await poll_feed(
+            feed,
+            store=store,
+            fetcher=fetcher,
+            ruleset=ruleset,
+            destinations=destinations,
+            clock=clock,
+        )
+        if on_done is not None:
+            on_done(outcome)
+        return outcome
+
+    outcomes = await asyncio.gather(*(one(f) for f in feeds if f.enabled))
+    return PollReport(outcomes=tuple(outcomes), elapsed=time.monotonic() - start)
+
+
+async def poll_feed(
+    feed: FeedConfig,
+    *,
+    store: Store,
+    fetcher: Fetcher,
+    ruleset: RuleSet,
+    destinations: Sequence[DestinationConfig],
+    clock: Clock,
+) -> FeedOutcome:
+    """Fetch, parse, store and match one feed. Never raises for a feed problem: it is recorded."""
+    state = store.feed(feed.url)
+    if state.disabled:
+        return FeedOutcome(feed.url, feed.name, SKIPPED, error=state.disabled_reason)
+    try:
+        result = await fetcher.fetch(
+            state.fetch_url, etag=state.etag, last_modified=state.last_modified
+        )
+        fetch_url = result.permanent_redirect
+        if fetch_url:
+            log.info(kv("feed_moved", feed=feed.name, to=fetch_url))
+        if result.not_modified:
+            store.record_fetch_success(
+                feed.url,
+                now=clock(),
+                etag=result.etag or state.etag,
+                last_modified=result.last_modified or state.last_modified,
+                fetch_url=fetch_url,
+            )
+            return FeedOutcome(feed.url, feed.name, NOT_MODIFIED)
+        parsed = parse_feed(
+            result.body or b"", url=result.final_url, headers=result.headers, lang=feed.lang
+        )
+        new, matched = await _store_new(
+            feed, parsed.items, store=store, fetcher=fetcher, ruleset=ruleset,
+            destinations=destinations, clock=clock,
+        )  # fmt: skip
+        store.record_fetch_success(
+            feed.url,
+            now=clock(),
+            etag=result.etag,
+            last_modified=result.last_modified,
+            title=parsed.title or None,
+            fetch_url=fetch_url,
+            parse_error=parsed.error,
+        )
+        if parsed.error:
+            log.warning(
+                kv("feed_malformed", feed=feed.name, error=parsed.error, kept=len(parsed.items))
+            )
+        return FeedOutcome(
+            feed.url, feed.name, OK, items=len(parsed.items), new=new, matched=matched,
+            error=parsed.error,
+        )  # fmt: skip
+    except FetchError as exc:
+        return _failed(feed, exc, store=store, clock=clock)
+    except Exception as exc:  # the per-feed boundary: a bug on one feed must not stop the cycle
+        log.exception(kv("feed_crashed", feed=feed.name, error=type(exc).__name__))
+        return _failed(feed, exc, store=store, clock=clock)
+
+
+def _failed(feed: FeedConfig, exc: Exception, *, store: Store, clock: Clock) -> FeedOutcome:
+    retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
+    gone = isinstance(exc, FeedGone)
+    message = str(exc) or type(exc).__name__
+    failures = store.record_fetch_failure(
+        feed.url, now=clock(), error=message, retry_after=retry_after, disable=gone
+    )
+    if gone:
+        log.error(kv("feed_disabled", feed=feed.name, reason=message))
+    else:
+        log.warning(kv("feed_failed", feed=feed.name, error=message, failures=failures))
+    return FeedOutcome(
+        feed.url, feed.name, FAILED, error=message, consecutive_failures=failures,
+        retry_after=retry_after,
+    )  # fmt: skip
+
+
+async def _store_new(
+    feed: FeedConfig,
+    items: Sequence[Item],
+    *,
+    store: Store,
+    fetcher: Fetcher,
+    ruleset: RuleSet,
+    destinations: Sequence[DestinationConfig],
+    clock: Clock,
+) -> tuple[int, int]:
+    links = [canonical_link(it.link) if it.link else None for it in items]
+    fresh = sorted(store.unseen([(it.key, link) for it, link in zip(items, links, strict=True)]))
+    batch: list[NewItem] = []
+    matched = 0
+    for i in fresh:
+        item = items[i]
+        if feed.fetch_full_text and item.link and _is_short(item):
+            item = await _with_full_text(item, fetcher=fetcher, feed=feed)
+        results = ruleset.match(
+            Document(title=item.title, summary=item.summary, content=item.content, lang=item.lang)
+        )
+        rule_matches = tuple(_rule_match(r) for r in results)
+        matched += bool(rule_matches)
+        batch.append(
+            NewItem(
+                item=item,
+                canonical_link=links[i],
+                matches=rule_matches,
+                destinations=route(rule_matches, destinations),
+                urgent=any(m.urgent for m in rule_matches),
+            )
+        )
+    stored = store.add_items(feed.url, batch, now=clock()) if batch else []
+    return len(stored), matched
+
+
+def route(
+    matches: Sequence[RuleMatch], destinations: Sequence[DestinationConfig]
+) -> tuple[str, ...]:
+    """The destinations that want an item with these matches (filters: rules, tags, min_score)."""
+    return tuple(
+        d.name for d in destinations if any(d.wants(m.rule, m.tags, m.score) for m in matches)
+    )
+
+
+def _rule_match(r: RuleResult) -> RuleMatch:
+    terms = tuple(dict.fromkeys(h.text for h in r.hits))
+    return RuleMatch(rule=r.rule, score=r.score, tags=r.tags, terms=terms, urgent=r.urgent)
+
+
+def _is_short(item: Item) -> bool:
+    return len(item.summary) + len(item.content) < SHORT_TEXT
+
+
+async def _with_full_text(item: Item, *, fetcher: Fetcher, feed: FeedConfig) -> Item:
+    from bot.fetch.fulltext import extract_main_text
+
+    assert item.link is not None
+    try:
+        html = await fetcher.fetch_article(item.link, allow_private_hosts=feed.allow_private_hosts)
+    except FetchError as exc:
+        # the feed text is still matched; the article page is a bonus
+        log.warning(kv("fulltext_failed", feed=feed.name, link=item.link, error=str(exc)))
+        return item
+    return dataclasses.replace(item, content=extract_main_text(html))
