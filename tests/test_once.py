@@ -138,7 +138,7 @@ def test_destination_down_for_a_cycle_gets_everything_next_cycle(env, capsys) ->
 
 
 def test_broken_feeds_do_not_stop_the_others(env, capsys) -> None:
-    tmp, feeds, slack, mail, port = env
+    tmp, feeds, slack, _mail, port = env
     feeds.serve("/500.xml", "oops", status=500)
     feeds.serve("/bad.xml", "<rss><channel><item><title>unclosed")
     cfg = write_config(tmp, feeds, slack, port, [feeds.url("/500.xml"), feeds.url("/bad.xml")])
@@ -153,7 +153,7 @@ def test_broken_feeds_do_not_stop_the_others(env, capsys) -> None:
 
 
 def test_conditional_get_sends_validators(env) -> None:
-    tmp, feeds, slack, mail, port = env
+    tmp, feeds, slack, _mail, port = env
     feeds.routes["/en.xml"].headers["ETag"] = '"v1"'
     cfg = write_config(tmp, feeds, slack, port)
     main(["--config", str(cfg), "once"])
