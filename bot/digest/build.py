@@ -1,0 +1,233 @@
+"""Build the channel-neutral `Digest` for one destination from its pending items.
+
+Steps: keep the matches the destination wants -> one candidate entry per item (plain-text snippet,
+highlights) -> collapse the same story from several outlets (same canonical link, or near-identical
+titles published close together) -> group by rule (or by tag when the destination routes on tags) ->
+rank by score, then recency.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from bot.config import DestinationConfig
+from bot.digest.text import (
+    SCAN_CHARS,
+    Highlighter,
+    clean_line,
+    find_terms,
+    merge_spans,
+    shift_spans,
+    snippet_window,
+    strip_html,
+)
+from bot.models import Digest, DigestEntry, DigestGroup, FeedHealth, PendingItem, RuleMatch
+
+#: two items with near-identical titles are one story only if published this close together
+SAME_STORY_WINDOW = timedelta(hours=72)
+#: Jaccard similarity of title tokens at or above which two titles are "near-duplicates"
+TITLE_SIMILARITY = 0.75
+_WORD = re.compile(r"\w+", re.UNICODE)
+# " - Outlet", " | Outlet", " — Outlet" at the end of a title (aggregators append the source)
+_OUTLET_SUFFIX = re.compile(r"\s+[-|–—:]\s+[^-|–—:]{1,40}$")
+
+
+@dataclass(slots=True)
+class _Candidate:
+    item: PendingItem
+    matches: tuple[RuleMatch, ...]  # only the ones this destination wants, best first
+    entry: DigestEntry
+    when: datetime
+    tokens: frozenset[str]
+    merged: list[_Candidate] = field(default_factory=list)
+
+
+def build_digest(
+    *,
+    destination: DestinationConfig,
+    items: Sequence[PendingItem],
+    key: str,
+    period_start: datetime | None,
+    period_end: datetime,
+    health: Sequence[FeedHealth] = (),
+    highlight: Highlighter | None = None,
+) -> Digest:
+    """The digest `destination` should receive for `items` (may be empty: check ``is_empty``)."""
+    candidates = [
+        c for c in (_candidate(destination, item, highlight) for item in items) if c is not None
+    ]
+    stories = collapse_same_story(candidates)
+    groups = _group(stories, tags=destination.tags)
+    fired = Counter(rule for c in stories for rule in c.entry.rules)
+    return Digest(
+        key=key,
+        destination=destination.name,
+        title=clean_line(destination.title),
+        period_start=period_start,
+        period_end=period_end,
+        timezone=destination.timezone,
+        groups=groups,
+        rules_fired=tuple(
+            rule for rule, _ in sorted(fired.items(), key=lambda kv: (-kv[1], kv[0]))
+        ),
+        source_health=tuple(sorted(health, key=lambda h: (not h.is_failing, h.name.casefold()))),
+    )
+
+
+def _candidate(
+    destination: DestinationConfig, item: PendingItem, highlight: Highlighter | None
+) -> _Candidate | None:
+    wanted = tuple(
+        sorted(
+            (m for m in item.matches if destination.wants(m.rule, m.tags, m.score)),
+            key=lambda m: (-m.score, m.rule),
+        )
+    )
+    if not wanted:
+        return None
+    rules = tuple(dict.fromkeys(m.rule for m in wanted))
+    # a title is text, not markup: "<" in it is shown (escaped by each channel), never parsed
+    title = clean_line(item.title) or "(untitled)"
+    snippet, spans = make_snippet(item, wanted, highlight)
+    entry = DigestEntry(
+        item_id=item.item_id,
+        title=title,
+        link=item.link,
+        outlet=clean_line(item.outlet) or item.feed_url,
+        lang=clean_line(item.lang) if item.lang else None,
+        published=item.published,
+        snippet=snippet,
+        highlights=spans,
+        score=wanted[0].score,
+        rules=rules,
+        tags=tuple(dict.fromkeys(t for m in wanted for t in m.tags)),
+    )
+    return _Candidate(
+        item=item,
+        matches=wanted,
+        entry=entry,
+        when=item.published or item.fetched_at,
+        tokens=title_tokens(title),
+    )
+
+
+def make_snippet(
+    item: PendingItem, matches: Sequence[RuleMatch], highlight: Highlighter | None
+) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """A short plain-text snippet of the item, placed to show a matched term, with its highlights."""
+    text = strip_html(item.summary) or strip_html(item.content)
+    scan = text[:SCAN_CHARS]
+    rules = [m.rule for m in matches]
+    if highlight is not None:
+        spans = merge_spans(highlight(scan, rules))
+    else:
+        spans = find_terms(scan, (t for m in matches for t in m.terms))
+    snippet, offset = snippet_window(text, spans)
+    return snippet, shift_spans(spans, offset, len(snippet))
+
+
+def title_tokens(title: str) -> frozenset[str]:
+    """Tokens for near-duplicate detection: words, or character bigrams for scripts without spaces."""
+    base = _OUTLET_SUFFIX.sub("", title)
+    folded = unicodedata.normalize("NFKC", base).casefold()
+    tokens: set[str] = set()
+    for word in _WORD.findall(folded):
+        if len(word) > 3 and any(_is_cjk(ch) for ch in word):
+            tokens.update(word[i : i + 2] for i in range(len(word) - 1))
+        else:
+            tokens.add(word)
+    return frozenset(tokens)
+
+
+def _is_cjk(ch: str) -> bool:
+    return "\u3040" <= ch <= "\u30ff" or "\u3400" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af"
+
+
+def is_same_story(a: _Candidate, b: _Candidate) -> bool:
+    link_a = a.item.canonical_link or a.item.link
+    link_b = b.item.canonical_link or b.item.link
+    if link_a and link_a == link_b:
+        return True
+    if abs(a.when - b.when) > SAME_STORY_WINDOW or len(a.tokens) < 3 or len(b.tokens) < 3:
+        return False
+    overlap = len(a.tokens & b.tokens)
+    return overlap / len(a.tokens | b.tokens) >= TITLE_SIMILARITY
+
+
+def collapse_same_story(candidates: Sequence[_Candidate]) -> list[_Candidate]:
+    """One candidate per story: the best-scored, most recent one, naming the other outlets.
+
+    Only stories sharing a title token (or a link) are compared, so this stays near-linear for
+    the usual digest where most titles differ.
+    """
+    ordered = sorted(candidates, key=_rank)
+    leaders: list[_Candidate] = []
+    by_token: dict[str, list[int]] = {}
+    by_link: dict[str, int] = {}
+    for cand in ordered:
+        link = cand.item.canonical_link or cand.item.link
+        seen: set[int] = set()
+        home: int | None = by_link.get(link) if link else None
+        if home is None:
+            for token in cand.tokens:
+                for idx in by_token.get(token, ()):
+                    if idx not in seen:
+                        seen.add(idx)
+                        if is_same_story(leaders[idx], cand):
+                            home = idx
+                            break
+                if home is not None:
+                    break
+        if home is not None:
+            leaders[home].merged.append(cand)
+            continue
+        leaders.append(cand)
+        idx = len(leaders) - 1
+        if link:
+            by_link[link] = idx
+        for token in cand.tokens:
+            by_token.setdefault(token, []).append(idx)
+    return [_with_coverage(c) for c in leaders]
+
+
+def _with_coverage(cand: _Candidate) -> _Candidate:
+    if not cand.merged:
+        return cand
+    others = tuple(
+        dict.fromkeys(m.entry.outlet for m in cand.merged if m.entry.outlet != cand.entry.outlet)
+    )
+    rules = tuple(
+        dict.fromkeys((*cand.entry.rules, *(r for m in cand.merged for r in m.entry.rules)))
+    )
+    cand.entry = replace(
+        cand.entry,
+        also_covered_by=others,
+        rules=rules,
+        merged_item_ids=tuple(m.item.item_id for m in cand.merged),
+    )
+    return cand
+
+
+def _rank(c: _Candidate) -> tuple[float, float, int]:
+    return (-c.entry.score, -c.when.timestamp(), c.item.item_id)
+
+
+def _group(stories: Sequence[_Candidate], *, tags: Sequence[str]) -> tuple[DigestGroup, ...]:
+    """Each story goes in exactly one group: its best wanted rule, or, for a destination that
+    routes on tags, the first of its tags the destination asked for."""
+    buckets: dict[str, list[_Candidate]] = {}
+    for cand in stories:
+        routed = [t for t in cand.entry.tags if t in tags]
+        name = routed[0] if routed else cand.entry.rules[0]
+        buckets.setdefault(name, []).append(cand)
+    groups = [
+        DigestGroup(name=name, entries=tuple(c.entry for c in sorted(members, key=_rank)))
+        for name, members in buckets.items()
+    ]
+    groups.sort(key=lambda g: (-g.entries[0].score, -len(g.entries), g.name))
+    return tuple(groups)

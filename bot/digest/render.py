@@ -1,0 +1,119 @@
+"""Render a `Digest` as plain text, HTML (email) or JSON.
+
+Text and HTML come from Jinja2 templates (``digest.txt`` / ``digest.html``); a user's ``templates_dir``
+is searched first, so either can be overridden by dropping a file of the same name there. HTML
+templates autoescape, so feed text can never become markup.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from bot.digest.view import DigestView, digest_view, subject_line
+from bot.models import Digest
+
+DEFAULT_TEMPLATES = Path(__file__).parent / "templates"
+PLAIN_MARK = ("*", "*")
+JSON_VERSION = 1
+
+
+@lru_cache(maxsize=8)
+def _environment(templates_dir: Path | None) -> jinja2.Environment:
+    search = [str(templates_dir)] if templates_dir is not None else []
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader([*search, str(DEFAULT_TEMPLATES)]),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "htm"), default=False),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _render(name: str, view: DigestView, templates_dir: Path | None, **extra: Any) -> str:
+    env = _environment(templates_dir.resolve() if templates_dir is not None else None)
+    try:
+        template = env.get_template(name)
+    except jinja2.TemplateNotFound as exc:  # only reachable if the package data went missing
+        raise FileNotFoundError(f"digest: template {name} not found") from exc
+    return template.render(d=view, **extra)
+
+
+def render_text(
+    digest: Digest,
+    *,
+    templates_dir: Path | None = None,
+    mark: tuple[str, str] = PLAIN_MARK,
+) -> str:
+    """The plain-text digest (email text part, console, file). `mark` wraps highlighted terms."""
+    return _render("digest.txt", digest_view(digest), templates_dir, mark=mark)
+
+
+def render_html(digest: Digest, *, templates_dir: Path | None = None) -> str:
+    """A complete HTML document with inline CSS, for email clients and browsers."""
+    view = digest_view(digest)
+    return _render("digest.html", view, templates_dir, subject=subject_line(digest))
+
+
+def digest_payload(digest: Digest) -> dict[str, Any]:
+    """The JSON document of a digest (webhook body, ``file`` format json, documented in docs/digests.md)."""
+    view = digest_view(digest)
+    entries = []
+    for group in digest.groups:
+        for e in group.entries:
+            entries.append(
+                {
+                    "item_id": e.item_id,
+                    "group": group.name,
+                    "title": e.title,
+                    "link": e.link,
+                    "outlet": e.outlet,
+                    "lang": e.lang,
+                    "published": e.published.isoformat() if e.published else None,
+                    "snippet": e.snippet,
+                    "highlights": [list(span) for span in e.highlights],
+                    "score": e.score,
+                    "rules": list(e.rules),
+                    "tags": list(e.tags),
+                    "also_covered_by": list(e.also_covered_by),
+                    "merged_item_ids": list(e.merged_item_ids),
+                }
+            )
+    return {
+        "version": JSON_VERSION,
+        "key": digest.key,
+        "destination": digest.destination,
+        "title": digest.title,
+        "subject": subject_line(digest),
+        "period_start": digest.period_start.isoformat() if digest.period_start else None,
+        "period_end": digest.period_end.isoformat(),
+        "timezone": digest.timezone,
+        "count": len(entries),
+        "entries": entries,
+        "groups": [
+            {"name": g.name, "item_ids": [e.item_id for e in g.entries]} for g in digest.groups
+        ],
+        "rules_fired": [{"rule": r, "count": n} for r, n in view.rules_fired],
+        "source_health": [
+            {
+                "name": h.name,
+                "url": h.url,
+                "failing": h.is_failing,
+                "disabled": h.disabled,
+                "consecutive_failures": h.consecutive_failures,
+                "last_success": h.last_success.isoformat() if h.last_success else None,
+                "last_error": h.last_error,
+            }
+            for h in digest.source_health
+        ],
+    }
+
+
+def render_json(digest: Digest, *, templates_dir: Path | None = None) -> str:
+    """`digest_payload` as pretty JSON (UTF-8 text; `templates_dir` is accepted for symmetry)."""
+    return json.dumps(digest_payload(digest), ensure_ascii=False, indent=2) + "\n"

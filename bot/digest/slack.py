@@ -1,0 +1,183 @@
+"""Render a `Digest` as Slack Block Kit messages, split to fit Slack's limits.
+
+Limits (api.slack.com/reference/block-kit): 50 blocks per message, 3,000 characters per section
+text, 150 per header; in practice ~12,000 characters per message. A long digest becomes several
+messages, in order, each labelled "part k of n"; nothing is dropped. Feed text is escaped (``&``,
+``<``, ``>``) so a title cannot post ``<!channel>``, a mention or a disguised link.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.digest.text import clip
+from bot.digest.view import DigestView, EntryView, digest_view
+from bot.models import Digest
+
+MAX_BLOCKS = 50
+MAX_SECTION_CHARS = 3000
+MAX_HEADER_CHARS = 150
+MAX_MESSAGE_CHARS = 12000
+_RESERVED_BLOCKS = 2  # "part k of n" label + a repeated group heading
+_RESERVED_CHARS = 400
+# legacy broadcast words some clients still highlight even without <!...> syntax
+_BROADCAST = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
+
+Block = dict[str, Any]
+
+
+def escape(text: str) -> str:
+    """Slack mrkdwn escaping of untrusted text: the three characters Slack treats as control."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _BROADCAST.sub("@\u2060\\1", text)
+
+
+def link_target(url: str) -> str:
+    """A URL safe inside ``<url|label>``: no ``|`` or ``>`` can end it early."""
+    return escape(url.replace("|", "%7C").replace(" ", "%20"))
+
+
+def mrkdwn(text: str) -> Block:
+    return {"type": "mrkdwn", "text": text}
+
+
+def section(text: str) -> Block:
+    return {"type": "section", "text": mrkdwn(clip(text, MAX_SECTION_CHARS))}
+
+
+def context(text: str) -> Block:
+    return {"type": "context", "elements": [mrkdwn(clip(text, MAX_SECTION_CHARS))]}
+
+
+def entry_text(e: EntryView) -> str:
+    title = escape(e.title)
+    head = f"*<{link_target(e.link)}|{title}>*" if e.link else f"*{title}*"
+    lines = [head, f"_{escape(e.meta)}_"]
+    if e.snippet:
+        lines.append("".join(bold(t) if hit else escape(t) for t, hit in e.snippet))
+    if e.also_covered_by:
+        lines.append(f"_Also covered by {escape(', '.join(e.also_covered_by))}_")
+    return "\n".join(lines)
+
+
+def bold(text: str) -> str:
+    # Slack only sees *bold* at word boundaries; scripts without spaces (Japanese) need
+    # zero-width spaces around the markers for the highlight to render
+    return f"\u200b*{escape(text.strip())}*\u200b" if text.strip() else escape(text)
+
+
+def group_heading(name: str, count: int, *, continued: bool = False) -> Block:
+    more = " (continued)" if continued else f" · {count}"
+    return section(f":newspaper: *{escape(name)}*{more}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    """Blocks that must stay together in one message (a group heading stays with its first entry)."""
+
+    blocks: tuple[Block, ...]
+    group: str | None
+
+    @property
+    def chars(self) -> int:
+        return sum(block_chars(b) for b in self.blocks)
+
+
+def block_chars(block: Block) -> int:
+    if "text" in block:
+        return len(block["text"]["text"])
+    return sum(len(el.get("text", "")) for el in block.get("elements", ()))
+
+
+def footer_blocks(view: DigestView) -> list[Block]:
+    lines: list[str] = []
+    if view.rules_fired:
+        fired = ", ".join(f"{escape(r)} ({n})" for r, n in view.rules_fired)
+        lines.append(f"*Rules that fired:* {fired}")
+    if view.health:
+        lines.append(
+            f"*Source health:* {view.failing} failing, {len(view.health) - view.failing} quiet"
+        )
+        lines.extend(
+            f"{':red_circle:' if h.failing else ':white_circle:'} {escape(h.name)}: {escape(h.status)}"
+            for h in view.health
+        )
+    else:
+        lines.append("*Source health:* every feed fetched normally.")
+    lines.append(f"Times in {escape(view.timezone)} · digest `{escape(view.key)}`")
+    # chunk the footer into context blocks that each stay under the per-text limit
+    blocks: list[Block] = []
+    chunk: list[str] = []
+    for line in lines:
+        if chunk and sum(len(c) + 1 for c in chunk) + len(line) > MAX_SECTION_CHARS - 100:
+            blocks.append(context("\n".join(chunk)))
+            chunk = []
+        chunk.append(line)
+    blocks.append(context("\n".join(chunk)))
+    return blocks
+
+
+def _units(view: DigestView) -> list[_Unit]:
+    header = {
+        "type": "header",
+        "text": {
+            "type": "plain_text",
+            "text": clip(view.headline, MAX_HEADER_CHARS),
+            "emoji": True,
+        },
+    }
+    units = [_Unit((header, context(escape(view.summary))), None)]
+    if view.is_empty:
+        units.append(_Unit((section("No new articles in this period."),), None))
+    for g in view.groups:
+        for i, e in enumerate(g.entries):
+            blocks: tuple[Block, ...] = (section(entry_text(e)),)
+            if i == 0:
+                blocks = (group_heading(g.name, len(g.entries)), *blocks)
+            units.append(_Unit(blocks, g.name))
+    units.extend(_Unit((b,), None) for b in footer_blocks(view))
+    return units
+
+
+def _pack(units: Sequence[_Unit]) -> list[list[_Unit]]:
+    messages: list[list[_Unit]] = [[]]
+    blocks = chars = 0
+    for unit in units:
+        n, c = len(unit.blocks), unit.chars
+        fits = (
+            blocks + n <= MAX_BLOCKS - _RESERVED_BLOCKS
+            and chars + c <= MAX_MESSAGE_CHARS - _RESERVED_CHARS
+        )
+        if messages[-1] and not fits:
+            messages.append([])
+            blocks = chars = 0
+        messages[-1].append(unit)
+        blocks, chars = blocks + n, chars + c
+    return messages
+
+
+def slack_messages(digest: Digest) -> list[dict[str, Any]]:
+    """The Block Kit payloads for `digest`, in order: ``{"text", "blocks", ...}`` each."""
+    view = digest_view(digest)
+    packed = _pack(_units(view))
+    total = len(packed)
+    fallback = escape(f"{view.headline} — {view.date}")
+    out: list[dict[str, Any]] = []
+    previous_group: str | None = None
+    for k, units in enumerate(packed, 1):
+        blocks: list[Block] = []
+        if k > 1:
+            blocks.append(context(f"{escape(view.headline)} — part {k} of {total}"))
+            first = units[0]
+            starts_group = len(first.blocks) > 1  # a unit of two blocks opens its group
+            if first.group is not None and first.group == previous_group and not starts_group:
+                blocks.append(group_heading(first.group, 0, continued=True))
+        for unit in units:
+            blocks.extend(unit.blocks)
+            previous_group = unit.group if unit.group is not None else previous_group
+        text = fallback if total == 1 else f"{fallback} (part {k} of {total})"
+        out.append({"text": text, "blocks": blocks, "unfurl_links": False, "unfurl_media": False})
+    return out

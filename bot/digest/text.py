@@ -1,0 +1,167 @@
+"""Plain-text helpers for the digest: HTML stripping, sanitising, snippets and highlight spans.
+
+Everything a feed wrote is untrusted. The digest model only ever holds *plain* text with no control
+characters and no line breaks of any kind, so no renderer can be tricked into a new header line, a
+terminal escape sequence or a fake paragraph; each renderer still escapes for its own markup.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from html.parser import HTMLParser
+
+Span = tuple[int, int]
+#: (plain text, rule names) -> spans of matched terms, e.g. ``bot.rules.RuleSet.highlight``
+Highlighter = Callable[[str, Sequence[str]], list[tuple[int, int]]]
+
+SNIPPET_CHARS = 260
+#: how much of an article the highlighter looks at when choosing the snippet window
+SCAN_CHARS = 4000
+
+# Every Unicode line/paragraph separator, tab and control character: one space each.
+_BREAKING = re.compile(r"[\s\u0085\u2028\u2029\u200b\u2060\ufeff]+")
+
+
+class _TextCollector(HTMLParser):
+    """Collects the text of an HTML fragment, skipping script/style and breaking at block tags."""
+
+    _SKIP = frozenset({"script", "style", "template", "noscript", "head"})
+    _BLOCK = frozenset(
+        {"p", "br", "div", "li", "ul", "ol", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6"}
+        | {"blockquote", "section", "article", "figcaption", "pre", "hr", "table"}
+    )
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._SKIP:
+            self._skipping += 1
+        elif tag in self._BLOCK:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIP:
+            self._skipping = max(0, self._skipping - 1)
+        elif tag in self._BLOCK:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self.parts.append(data)
+
+
+def looks_like_html(text: str) -> bool:
+    return "<" in text or "&" in text
+
+
+def strip_html(fragment: str) -> str:
+    """The visible text of an HTML fragment, entities decoded, whitespace collapsed."""
+    if not looks_like_html(fragment):
+        return clean_line(fragment)
+    parser = _TextCollector()
+    parser.feed(fragment)
+    parser.close()
+    return clean_line("".join(parser.parts))
+
+
+def is_control(ch: str) -> bool:
+    # Cc: C0/C1 controls (ESC, NEL, ...); Cf: bidi overrides and other invisible formatting that
+    # could make a title read differently from what it is. ZWJ/ZWNJ stay: scripts need them.
+    return unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\u200c\u200d"
+
+
+def clean_line(text: str) -> str:
+    """One line of display text: NFC, all line breaks/whitespace runs -> one space, controls dropped."""
+    text = _BREAKING.sub(" ", unicodedata.normalize("NFC", text))
+    if any(is_control(ch) for ch in text):
+        text = "".join(ch for ch in text if not is_control(ch))
+    return text.strip()
+
+
+def find_terms(text: str, terms: Iterable[str]) -> list[Span]:
+    """Case-insensitive spans of `terms` in `text`: the fallback when no rules highlighter is given."""
+    folded = text.casefold()
+    if len(folded) != len(text):  # casefold changed lengths (e.g. ß): spans would drift
+        folded = text.lower() if len(text.lower()) == len(text) else text
+    spans: list[Span] = []
+    for term in {t.strip() for t in terms if t and t.strip()}:
+        needle = term.casefold()
+        start = folded.find(needle)
+        while start != -1:
+            spans.append((start, start + len(needle)))
+            start = folded.find(needle, start + len(needle))
+    return merge_spans(spans)
+
+
+def merge_spans(spans: Iterable[Span]) -> list[Span]:
+    """Sorted, non-overlapping, non-empty spans."""
+    out: list[Span] = []
+    for start, end in sorted(s for s in spans if s[1] > s[0] >= 0):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
+
+
+def snippet_window(
+    text: str, spans: Sequence[Span], *, size: int = SNIPPET_CHARS
+) -> tuple[str, int]:
+    """Choose a window of about `size` chars that shows the first highlight; returns (snippet, offset).
+
+    The window is widened to word boundaries where the script has them, and marked with "…" when
+    text was cut, so a reader never mistakes a snippet for the whole story.
+    """
+    if len(text) <= size:
+        return text, 0
+    start = 0
+    if spans and spans[0][1] > size - 20:
+        # a little context before the first match reads better than starting on it
+        start = max(0, spans[0][0] - size // 4)
+        space = text.rfind(" ", max(0, start - 20), start)
+        start = space + 1 if space != -1 else start
+    end = min(len(text), start + size)
+    if end < len(text):
+        space = text.rfind(" ", start + size // 2, end)
+        end = space if space != -1 else end
+    body = text[start:end].rstrip()
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if end < len(text) else ""
+    return f"{prefix}{body}{suffix}", start - len(prefix)
+
+
+def shift_spans(spans: Sequence[Span], offset: int, length: int) -> tuple[Span, ...]:
+    """Spans of the full text moved into a snippet that starts at `offset` and is `length` long."""
+    out: list[Span] = []
+    for start, end in spans:
+        s, e = max(0, start - offset), min(length, end - offset)
+        if e > s:
+            out.append((s, e))
+    return tuple(out)
+
+
+def segments(text: str, spans: Sequence[Span]) -> list[tuple[str, bool]]:
+    """``text`` cut into (piece, is_highlighted) runs, for renderers."""
+    out: list[tuple[str, bool]] = []
+    pos = 0
+    for start, end in merge_spans(spans):
+        start, end = max(start, pos), min(end, len(text))
+        if end <= start:
+            continue
+        if start > pos:
+            out.append((text[pos:start], False))
+        out.append((text[start:end], True))
+        pos = end
+    if pos < len(text):
+        out.append((text[pos:], False))
+    return out
+
+
+def clip(text: str, limit: int) -> str:
+    """At most `limit` chars, cut with "…" (used for *display* fields such as a very long title)."""
+    return text if len(text) <= limit else text[: max(0, limit - 1)].rstrip() + "…"

@@ -1,0 +1,160 @@
+"""Slack: an incoming webhook, or a bot token + channel through ``chat.postMessage``.
+
+One message per second per channel (the injected `sleep` paces the parts of a long digest).
+HTTP 429 waits for ``Retry-After`` (30 s when absent) and retries a bounded number of times; 5xx and
+timeouts retry twice with backoff, then raise Transient. Slack's own refusals (``invalid_payload``,
+``channel_not_found``, ``invalid_token``, HTTP 200 with ``"ok": false``) are Permanent.
+
+A digest split into n messages is delivered at-least-once: if message k fails, the caller resends
+the whole digest later, so messages 1..k-1 may appear twice (each carries "part k of n").
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+import httpx
+
+from bot.config import SlackOptions
+from bot.digest.slack import slack_messages
+from bot.errors import PermanentDeliveryError, TransientDeliveryError
+from bot.models import Digest
+from bot.notify.base import Notifier
+from bot.notify.http import client_for, is_rate_limited, is_server_error, post, retry_after_seconds
+
+log = logging.getLogger("newsbot.notify.slack")
+
+MIN_INTERVAL = 1.0  # Slack: about one message per second per channel
+DEFAULT_RETRY_AFTER = 30.0  # 429 without Retry-After
+RATE_LIMIT_RETRIES = 3
+SERVER_ERROR_RETRIES = 2
+#: a longer Retry-After is handed back to the outbox instead of holding a worker thread
+MAX_INLINE_WAIT = 120.0
+# chat.postMessage errors worth retrying; every other "ok": false is permanent
+_TRANSIENT_API_ERRORS = frozenset(
+    {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}
+)
+_ERROR_CODE = re.compile(r"^[a-z0-9_]{1,60}$")
+
+
+class _RateLimited(Exception):
+    def __init__(self, retry_after: float | None) -> None:
+        self.retry_after = retry_after
+
+
+class _ServerError(Exception):
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+
+def error_code(text: str) -> str:
+    """Slack's short error code from a response body, or a neutral word (bodies are not echoed)."""
+    text = text.strip()
+    return text if _ERROR_CODE.match(text) else "unexpected response"
+
+
+class SlackNotifier(Notifier[SlackOptions]):
+    options_type = SlackOptions
+
+    @property
+    def uses_api(self) -> bool:
+        return not self.options.webhook_url
+
+    def send(self, digest: Digest) -> None:
+        messages = slack_messages(digest)
+        with client_for(self.http) as http:
+            for k, message in enumerate(messages, 1):
+                if k > 1:
+                    self.sleep(MIN_INTERVAL)
+                self._deliver(http, message, part=f"{k} of {len(messages)}")
+        log.info("slack: delivered %s in %d message(s) to %s", digest.key, len(messages), self.name)
+
+    def _deliver(self, http: httpx.Client, message: dict[str, Any], *, part: str) -> None:
+        rate_limited = server_errors = 0
+        while True:
+            try:
+                self._post(http, message, part=part)
+                return
+            except _RateLimited as rl:
+                wait = rl.retry_after if rl.retry_after is not None else DEFAULT_RETRY_AFTER
+                if rate_limited >= RATE_LIMIT_RETRIES or wait > MAX_INLINE_WAIT:
+                    raise TransientDeliveryError(
+                        f"slack: rate limited delivering part {part} to {self.name}; "
+                        f"retry after {wait:.0f}s",
+                        destination=self.name,
+                        retry_after=wait,
+                    ) from None
+                rate_limited += 1
+                log.info("slack: 429 for %s, waiting %.0fs", self.name, wait)
+                self.sleep(wait)
+            except (_ServerError, TransientDeliveryError) as exc:
+                what = exc.what if isinstance(exc, _ServerError) else str(exc)
+                if server_errors >= SERVER_ERROR_RETRIES:
+                    raise TransientDeliveryError(
+                        f"slack: part {part} to {self.name} failed: {what}",
+                        destination=self.name,
+                    ) from None
+                server_errors += 1
+                self.sleep(2.0**server_errors)
+
+    def _post(self, http: httpx.Client, message: dict[str, Any], *, part: str) -> None:
+        opts = self.options
+        headers = {"Content-Type": "application/json; charset=utf-8"}
+        if self.uses_api:
+            url = f"{opts.api_url.rstrip('/')}/chat.postMessage"
+            headers["Authorization"] = f"Bearer {opts.token}"
+            body = {"channel": opts.channel, **message}
+        else:
+            url, body = opts.webhook_url or "", message
+        resp = post(
+            http,
+            url,
+            component="slack",
+            destination=self.name,
+            content=json.dumps(body, ensure_ascii=False).encode(),
+            headers=headers,
+        )
+        if is_rate_limited(resp):
+            raise _RateLimited(retry_after_seconds(resp.headers))
+        if is_server_error(resp):
+            raise _ServerError(f"HTTP {resp.status_code}")
+        if self.uses_api:
+            self._check_api(resp, part=part)
+        else:
+            self._check_webhook(resp, part=part)
+
+    def _reject(self, why: str, *, part: str) -> PermanentDeliveryError:
+        return PermanentDeliveryError(
+            f"slack: {self.name} rejected part {part}: {why}", destination=self.name
+        )
+
+    def _check_webhook(self, resp: httpx.Response, *, part: str) -> None:
+        if resp.is_success:
+            data = _json_or_none(resp)
+            if isinstance(data, dict) and data.get("ok") is False:
+                raise self._reject(error_code(str(data.get("error", ""))), part=part)
+            return
+        raise self._reject(f"HTTP {resp.status_code} {error_code(resp.text)}", part=part)
+
+    def _check_api(self, resp: httpx.Response, *, part: str) -> None:
+        data = _json_or_none(resp)
+        if not resp.is_success or not isinstance(data, dict):
+            raise self._reject(f"HTTP {resp.status_code} {error_code(resp.text)}", part=part)
+        if data.get("ok") is True:
+            return
+        code = error_code(str(data.get("error", "")))
+        if code == "ratelimited":
+            raise _RateLimited(retry_after_seconds(resp.headers))
+        if code in _TRANSIENT_API_ERRORS:
+            raise _ServerError(code)
+        raise self._reject(code, part=part)
+
+
+def _json_or_none(resp: httpx.Response) -> Any:
+    try:
+        return resp.json()
+    except ValueError:
+        return None

@@ -1,0 +1,67 @@
+"""Generic JSON webhook: POST the digest document (see docs/digests.md) to a URL.
+
+With a ``secret``, the raw body is signed: ``X-Newsbot-Signature: sha256=<hex HMAC-SHA256>``.
+2xx accepted; 408, 429 and 5xx Transient (``Retry-After`` honoured); any other status Permanent.
+Redirects are not followed: a webhook that moved is a configuration change, not a retry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+
+from bot import USER_AGENT
+from bot.config import WebhookOptions
+from bot.digest.render import digest_payload
+from bot.errors import PermanentDeliveryError, TransientDeliveryError
+from bot.models import Digest
+from bot.notify.base import Notifier
+from bot.notify.http import client_for, is_rate_limited, is_server_error, post, retry_after_seconds
+
+SIGNATURE_HEADER = "X-Newsbot-Signature"
+KEY_HEADER = "X-Newsbot-Digest-Key"
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The signature header value for `body`; receivers compare with `hmac.compare_digest`."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+class WebhookNotifier(Notifier[WebhookOptions]):
+    options_type = WebhookOptions
+
+    def body(self, digest: Digest) -> bytes:
+        return json.dumps(digest_payload(digest), ensure_ascii=False).encode("utf-8")
+
+    def headers(self, digest: Digest, body: bytes) -> dict[str, str]:
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": USER_AGENT,
+            # the key survives a repeat unchanged, so receivers can drop an at-least-once duplicate
+            KEY_HEADER: digest.key,
+            **dict(self.options.headers),
+        }
+        if self.options.secret:
+            headers[SIGNATURE_HEADER] = sign(self.options.secret, body)
+        return headers
+
+    def send(self, digest: Digest) -> None:
+        body = self.body(digest)
+        with client_for(self.http) as http:
+            resp = post(
+                http,
+                self.options.url,
+                component="webhook",
+                destination=self.name,
+                content=body,
+                headers=self.headers(digest, body),
+            )
+        if resp.is_success:
+            return
+        what = f"webhook: {self.name} answered HTTP {resp.status_code}"
+        if is_rate_limited(resp) or is_server_error(resp):
+            raise TransientDeliveryError(
+                what, destination=self.name, retry_after=retry_after_seconds(resp.headers)
+            )
+        raise PermanentDeliveryError(what, destination=self.name)
