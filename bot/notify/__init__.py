@@ -6,7 +6,7 @@ accepted the digest and otherwise raises Transient/PermanentDeliveryError (see b
 from __future__ import annotations
 
 import time
-from typing import Any, TextIO
+from typing import IO
 
 import httpx
 
@@ -20,7 +20,7 @@ from bot.notify.file import FileNotifier
 from bot.notify.slack import SlackNotifier
 from bot.notify.webhook import WebhookNotifier
 
-NOTIFIERS: dict[str, type[Notifier[Any]]] = {
+NOTIFIERS: dict[str, type[Notifier]] = {
     "slack": SlackNotifier,
     "email": EmailNotifier,
     "webhook": WebhookNotifier,
@@ -35,8 +35,8 @@ def create_notifier(
     *,
     http: httpx.Client | None = None,
     sleep: Sleep = time.sleep,
-    stream: TextIO | None = None,
-) -> Notifier[Any]:
+    stream: IO[str] | None = None,
+) -> Notifier:
     """The notifier for `destination` (``http`` is used by HTTP channels, ``stream`` by console)."""
     cls = NOTIFIERS.get(destination.type)
     if cls is None:

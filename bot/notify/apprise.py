@@ -16,7 +16,7 @@ from bot.digest.render import render_text
 from bot.digest.view import subject_line
 from bot.errors import PermanentDeliveryError, TransientDeliveryError
 from bot.models import Digest
-from bot.notify.base import Notifier
+from bot.notify.base import Channel
 
 log = logging.getLogger("newsbot.notify.apprise")
 
@@ -32,7 +32,7 @@ def load_apprise(destination: str) -> ModuleType:
         ) from None
 
 
-class AppriseNotifier(Notifier[AppriseOptions]):
+class AppriseNotifier(Channel[AppriseOptions]):
     options_type = AppriseOptions
 
     def send(self, digest: Digest) -> None:

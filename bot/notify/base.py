@@ -13,7 +13,7 @@ import sys
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import ClassVar, Generic, TextIO, TypeVar
+from typing import IO, ClassVar, Generic, TypeVar
 
 import httpx
 
@@ -25,8 +25,8 @@ Sleep = Callable[[float], None]
 OptionsT = TypeVar("OptionsT", bound=DestinationOptions)
 
 
-class Notifier(ABC, Generic[OptionsT]):
-    """Base of every channel. Subclasses set `options_type` and implement `send`."""
+class Notifier(ABC):
+    """Base of every channel: what the delivery loop holds and calls."""
 
     options_type: ClassVar[type]
 
@@ -36,14 +36,13 @@ class Notifier(ABC, Generic[OptionsT]):
         *,
         http: httpx.Client | None = None,
         sleep: Sleep = time.sleep,
-        stream: TextIO | None = None,
+        stream: IO[str] | None = None,
     ) -> None:
         if not isinstance(destination.options, self.options_type):
             raise ConfigError(
                 f"destination {destination.name!r}: options are not {self.options_type.__name__}"
             )
         self.destination = destination
-        self.options: OptionsT = destination.options  # type: ignore[assignment]
         self.http = http
         self.sleep = sleep
         self.stream = stream if stream is not None else sys.stdout
@@ -55,3 +54,12 @@ class Notifier(ABC, Generic[OptionsT]):
     @abstractmethod
     def send(self, digest: Digest) -> None:
         """Deliver `digest`; return only when the channel accepted it."""
+
+
+class Channel(Notifier, Generic[OptionsT]):
+    """A notifier with its destination's typed options (``SlackOptions``, ``EmailOptions``, ...)."""
+
+    @property
+    def options(self) -> OptionsT:
+        # checked against options_type in __init__
+        return self.destination.options  # type: ignore[return-value]

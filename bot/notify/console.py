@@ -5,12 +5,12 @@ from __future__ import annotations
 from bot.config import ConsoleOptions
 from bot.digest.render import PLAIN_MARK, render_text
 from bot.models import Digest
-from bot.notify.base import Notifier
+from bot.notify.base import Channel
 
 BOLD_YELLOW = ("\x1b[1;33m", "\x1b[0m")
 
 
-class ConsoleNotifier(Notifier[ConsoleOptions]):
+class ConsoleNotifier(Channel[ConsoleOptions]):
     options_type = ConsoleOptions
 
     def wants_color(self) -> bool:

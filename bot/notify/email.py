@@ -20,7 +20,7 @@ import time
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
-from typing import TextIO
+from typing import IO
 
 import httpx
 
@@ -30,7 +30,7 @@ from bot.digest.text import clean_line, clip
 from bot.digest.view import subject_line
 from bot.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
 from bot.models import Digest
-from bot.notify.base import Notifier, Sleep
+from bot.notify.base import Channel, Sleep
 
 log = logging.getLogger("newsbot.notify.email")
 _DOMAIN = re.compile(r"^[A-Za-z0-9.-]{1,200}$")
@@ -68,7 +68,7 @@ def is_temporary(code: int) -> bool:
     return 400 <= code < 500
 
 
-class EmailNotifier(Notifier[EmailOptions]):
+class EmailNotifier(Channel[EmailOptions]):
     options_type = EmailOptions
 
     def __init__(
@@ -77,7 +77,7 @@ class EmailNotifier(Notifier[EmailOptions]):
         *,
         http: httpx.Client | None = None,
         sleep: Sleep = time.sleep,
-        stream: TextIO | None = None,
+        stream: IO[str] | None = None,
         tls_context: ssl.SSLContext | None = None,
     ) -> None:
         super().__init__(destination, http=http, sleep=sleep, stream=stream)

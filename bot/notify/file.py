@@ -17,7 +17,7 @@ from bot.config import FileOptions
 from bot.digest.render import render_html, render_json, render_text
 from bot.errors import PermanentDeliveryError, TransientDeliveryError
 from bot.models import Digest
-from bot.notify.base import Notifier
+from bot.notify.base import Channel
 
 EXTENSIONS = {"html": "html", "text": "txt", "json": "json"}
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -35,7 +35,7 @@ def digest_path(directory: Path, key: str, fmt: str) -> Path:
     return directory / f"{safe_name(key)}.{EXTENSIONS[fmt]}"
 
 
-class FileNotifier(Notifier[FileOptions]):
+class FileNotifier(Channel[FileOptions]):
     options_type = FileOptions
 
     def render(self, digest: Digest) -> str:

@@ -22,7 +22,7 @@ from bot.config import SlackOptions
 from bot.digest.slack import slack_messages
 from bot.errors import PermanentDeliveryError, TransientDeliveryError
 from bot.models import Digest
-from bot.notify.base import Notifier
+from bot.notify.base import Channel
 from bot.notify.http import client_for, is_rate_limited, is_server_error, post, retry_after_seconds
 
 log = logging.getLogger("newsbot.notify.slack")
@@ -56,7 +56,7 @@ def error_code(text: str) -> str:
     return text if _ERROR_CODE.match(text) else "unexpected response"
 
 
-class SlackNotifier(Notifier[SlackOptions]):
+class SlackNotifier(Channel[SlackOptions]):
     options_type = SlackOptions
 
     @property

@@ -16,7 +16,7 @@ from bot.config import WebhookOptions
 from bot.digest.render import digest_payload
 from bot.errors import PermanentDeliveryError, TransientDeliveryError
 from bot.models import Digest
-from bot.notify.base import Notifier
+from bot.notify.base import Channel
 from bot.notify.http import client_for, is_rate_limited, is_server_error, post, retry_after_seconds
 
 SIGNATURE_HEADER = "X-Newsbot-Signature"
@@ -28,7 +28,7 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-class WebhookNotifier(Notifier[WebhookOptions]):
+class WebhookNotifier(Channel[WebhookOptions]):
     options_type = WebhookOptions
 
     def body(self, digest: Digest) -> bytes:
