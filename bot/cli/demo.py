@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     setup_logging(args.log_level or "warning")
     with _serve(SAMPLES) as base:
         feeds = "".join(
-            f'[[feeds]]\nurl = "{base}/{p.name}"\nname = "{p.stem}"\n\n'
+            f'[[feeds]]\nurl = "{base}/{p.name}"\nname = "{p.stem.replace("-", " ").title()}"\n\n'
             for p in sorted(SAMPLES.glob("*.xml"))
         )
         cfg_path = out / "newsbot.toml"
