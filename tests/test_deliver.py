@@ -1,0 +1,172 @@
+"""Delivery semantics through the outbox: at-least-once, nothing lost, repeats recognisable.
+
+Real SQLite files, a real SMTP server (aiosmtpd), and a clock the tests move by hand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.config import DestinationConfig, EmailOptions
+from bot.deliver import DEAD, NOTHING, RETRY, SENT, deliver
+from bot.models import Digest, Item, RuleMatch
+from bot.notify import Notifier, create_notifier
+from bot.store import NewItem, Store
+from tests.servers import smtp_server
+
+T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kw: float) -> None:
+        self.now += timedelta(**kw)
+
+
+def mail_destination(port: int, *, max_attempts: int = 10) -> DestinationConfig:
+    opts = EmailOptions(smtp_host="127.0.0.1", smtp_port=port, from_addr="bot@example.org",
+                        to=("desk@example.org",), timeout=5.0)  # fmt: skip
+    return DestinationConfig(
+        name="desk-mail", type="email", options=opts, max_attempts=max_attempts
+    )
+
+
+def add(store: Store, n: int, *, start: int = 0, now: datetime = T0) -> None:
+    store.sync_feeds([("https://feed.example/rss", "Feed")])
+    batch = [
+        NewItem(
+            item=Item(
+                key=f"k{i}",
+                feed_url="https://feed.example/rss",
+                title=f"Vietnam Japan story {i}",
+                link=f"https://news.example/{i}",
+            ),
+            canonical_link=f"https://news.example/{i}",
+            matches=(RuleMatch(rule="vn-jp", score=1.0),),
+            destinations=("desk-mail",),
+        )
+        for i in range(start, start + n)
+    ]
+    store.add_items("https://feed.example/rss", batch, now=now)
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def bodies(sink) -> str:
+    return "\n".join(m.get_body(("plain",)).get_content() for m in sink.messages)
+
+
+class DiesAfterSending(Notifier):
+    """The channel accepts the message, then the process dies before marking it sent."""
+
+    def __init__(self, inner: Notifier) -> None:
+        self.inner = inner
+
+    def send(self, digest: Digest) -> None:
+        self.inner.send(digest)
+        raise KeyboardInterrupt  # stands in for SIGKILL: nothing after this line runs
+
+
+def test_kill_between_send_and_mark_repeats_once_with_same_key(tmp_path: Path) -> None:
+    clock = Clock()
+    with smtp_server() as (sink, port):
+        dest = mail_destination(port)
+        with Store(tmp_path / "s.sqlite3") as store:
+            add(store, 3)
+            with pytest.raises(KeyboardInterrupt):
+                run(
+                    deliver(
+                        dest,
+                        store=store,
+                        notifier=DiesAfterSending(create_notifier(dest)),
+                        clock=clock,
+                    )
+                )
+        assert len(sink.messages) == 1
+
+        # restart: a new process opens the same file; within the lease nobody resends
+        with Store(tmp_path / "s.sqlite3") as store:
+            notifier = create_notifier(dest)
+            clock.advance(seconds=60)
+            assert run(deliver(dest, store=store, notifier=notifier, clock=clock)).status == NOTHING
+            clock.advance(minutes=10)  # the lease expired: reclaimed and sent again
+            outcome = run(deliver(dest, store=store, notifier=notifier, clock=clock))
+            assert outcome.status == SENT and outcome.items == 3
+            clock.advance(minutes=10)
+            assert run(deliver(dest, store=store, notifier=notifier, clock=clock)).status == NOTHING
+    first, repeat = sink.messages
+    assert first["Message-ID"] == repeat["Message-ID"]
+    assert all(f"story {i}" in bodies(sink) for i in range(3))
+
+
+def test_destination_down_for_a_day_delivers_everything_when_back(tmp_path: Path) -> None:
+    clock = Clock()
+    with smtp_server() as (sink, port), Store(tmp_path / "s.sqlite3") as store:
+        dest = mail_destination(port, max_attempts=4)
+        notifier = create_notifier(dest)
+        sink.reject_next = ["451 4.3.0 try again later"] * 30
+        statuses = []
+        for hour in range(24):  # hourly cycles for a day, new items arriving all along
+            add(store, 2, start=hour * 2, now=clock())
+            statuses.append(run(deliver(dest, store=store, notifier=notifier, clock=clock)).status)
+            clock.advance(hours=1)
+        assert sink.messages == []
+        assert RETRY in statuses and DEAD in statuses  # retried, dead-lettered, composed again
+        sink.reject_next = []
+        for _ in range(3):  # whatever dead-lettered or pending is still owed goes out
+            run(deliver(dest, store=store, notifier=notifier, clock=clock))
+            clock.advance(hours=1)
+        assert store.pending_items("desk-mail") == []
+    delivered = {int(n) for n in re.findall(r"story (\d+)", bodies(sink))}
+    assert delivered == set(range(48))
+
+
+def test_permanent_failure_keeps_items_pending(tmp_path: Path) -> None:
+    clock = Clock()
+    with smtp_server() as (sink, port), Store(tmp_path / "s.sqlite3") as store:
+        dest = mail_destination(port)
+        add(store, 2)
+        sink.reject_next = ["550 5.1.1 mailbox unavailable"]
+        outcome = run(deliver(dest, store=store, notifier=create_notifier(dest), clock=clock))
+        assert outcome.status == DEAD and "550" in (outcome.error or "")
+        assert len(store.pending_items("desk-mail")) == 2
+        state = store.destination_states(["desk-mail"])[0]
+        assert state.last_error and state.dead_letters == 1
+        clock.advance(minutes=5)
+        assert (
+            run(deliver(dest, store=store, notifier=create_notifier(dest), clock=clock)).status
+            == SENT
+        )
+        assert store.pending_items("desk-mail") == []
+
+
+def test_same_period_key_is_composed_once(tmp_path: Path) -> None:
+    """A cron that fires twice in one period (DST fall-back) must not send a second digest."""
+    clock = Clock()
+    with smtp_server() as (sink, port), Store(tmp_path / "s.sqlite3") as store:
+        dest = mail_destination(port)
+        notifier = create_notifier(dest)
+        add(store, 1)
+        key = "desk-mail:2026-10-25T02:30+01:00"
+        assert (
+            run(deliver(dest, store=store, notifier=notifier, clock=clock, key=key)).status == SENT
+        )
+        add(store, 1, start=1)
+        clock.advance(hours=1)
+        assert (
+            run(deliver(dest, store=store, notifier=notifier, clock=clock, key=key)).status
+            == NOTHING
+        )
+        assert len(sink.messages) == 1 and len(store.pending_items("desk-mail")) == 1
