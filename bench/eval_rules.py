@@ -1,0 +1,223 @@
+"""Score the rules against a labelled set, through the real pipeline.
+
+    python bench/eval_rules.py EVAL_DIR [--rules PATH ...] [--direct] [--seeds DIR]
+
+EVAL_DIR holds ``dev-items.jsonl`` (one item a line: id, lang, title, summary, link, label) and
+``feeds/*.xml``. By default the feeds are served from a loopback HTTP server, a temporary
+newsbot.toml lists them with two destinations — a ``file`` destination writing JSON digests and a
+``webhook`` destination posting to a loopback receiver — and ``python -m bot --config tmp.toml once``
+runs as a subprocess. What reached each destination is scored against the labels by ``link``.
+``--direct`` skips the pipeline and runs each JSONL item through ``load_rules(...).match``.
+The seed articles (``--seeds``, default ../shared/seeds next to EVAL_DIR) must match too.
+Exit status 1 when a target is missed (precision >= 0.95, recall >= 0.90, every seed matched).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.models import Document  # noqa: E402
+from bot.rules import load_rules  # noqa: E402
+
+PRECISION_TARGET, RECALL_TARGET = 0.95, 0.90
+
+
+@dataclass(frozen=True)
+class Labelled:
+    id: str
+    lang: str
+    title: str
+    summary: str
+    link: str
+    label: int
+
+
+def read_items(eval_dir: Path) -> list[Labelled]:
+    out = []
+    with (eval_dir / "dev-items.jsonl").open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                d = json.loads(line)
+                out.append(
+                    Labelled(d["id"], d["lang"], d["title"], d["summary"], d["link"], d["label"])
+                )
+    return out
+
+
+# --------------------------------------------------------------------------- loopback servers
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+class _Receiver(http.server.BaseHTTPRequestHandler):
+    bodies: list[bytes]
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        type(self).bodies.append(self.rfile.read(length))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def serving(handler: type[http.server.BaseHTTPRequestHandler] | functools.partial) -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)  # type: ignore[arg-type]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def run_pipeline(eval_dir: Path, rule_paths: list[Path]) -> dict[str, set[str]]:
+    """Links delivered per destination by `newsbot once` over the eval feeds."""
+    feeds = sorted((eval_dir / "feeds").glob("*.xml"))
+    receiver = type("Receiver", (_Receiver,), {"bodies": []})
+    files = functools.partial(_Quiet, directory=str(eval_dir / "feeds"))
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        serving(files) as feed_base,
+        serving(receiver) as hook_url,
+    ):
+        tmpdir = Path(tmp)
+        rules = ", ".join(json.dumps(str(p.resolve())) for p in rule_paths)
+        tables = "".join(
+            f'[[feeds]]\nurl = "{feed_base}/{f.name}"\nname = "{f.stem}"\n\n' for f in feeds
+        )
+        config = tmpdir / "newsbot.toml"
+        config.write_text(
+            f'[state]\npath = "state.sqlite3"\n[rules]\npaths = [{rules}]\n\n{tables}'
+            '[[destinations]]\nname = "file-json"\ntype = "file"\ndir = "out"\nformat = "json"\n\n'
+            f'[[destinations]]\nname = "webhook"\ntype = "webhook"\nurl = "{hook_url}/hook"\n',
+            encoding="utf-8",
+        )
+        env = {k: v for k, v in os.environ.items() if k != "NEWSBOT_CONFIG"}
+        proc = subprocess.run(
+            [sys.executable, "-m", "bot", "--config", str(config), "once", "--quiet"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if proc.returncode != 0:
+            sys.exit(f"eval: `newsbot once` failed ({proc.returncode}):\n{proc.stderr}")
+        delivered = {"file-json": set(), "webhook": set()}
+        for path in sorted((tmpdir / "out").glob("*.json")):
+            delivered["file-json"] |= _links(json.loads(path.read_text(encoding="utf-8")))
+        for body in receiver.bodies:
+            delivered["webhook"] |= _links(json.loads(body))
+        return delivered
+
+
+def _links(payload: dict[str, object]) -> set[str]:
+    entries = payload.get("entries", [])
+    assert isinstance(entries, list)
+    return {e["link"] for e in entries if e.get("link")}
+
+
+def run_direct(items: list[Labelled], rule_paths: list[Path]) -> dict[str, set[str]]:
+    rs = load_rules(rule_paths)
+    hits = {
+        it.link
+        for it in items
+        if rs.match(Document(title=it.title, summary=it.summary, lang=it.lang))
+    }
+    return {"direct": hits}
+
+
+# --------------------------------------------------------------------------- scoring
+
+
+def score(name: str, items: list[Labelled], predicted: set[str]) -> bool:
+    def pr(subset: list[Labelled]) -> tuple[float, float, int, int, int]:
+        tp = sum(1 for i in subset if i.label and i.link in predicted)
+        fp = sum(1 for i in subset if not i.label and i.link in predicted)
+        fn = sum(1 for i in subset if i.label and i.link not in predicted)
+        p = tp / (tp + fp) if tp + fp else 1.0
+        r = tp / (tp + fn) if tp + fn else 1.0
+        return p, r, tp, fp, fn
+
+    p, r, tp, fp, fn = pr(items)
+    print(f"\n== {name}: precision {p:.3f}  recall {r:.3f}  (tp={tp} fp={fp} fn={fn})")
+    for lang in sorted({i.lang for i in items}):
+        lp, lr, ltp, lfp, lfn = pr([i for i in items if i.lang == lang])
+        print(f"   {lang}: precision {lp:.3f}  recall {lr:.3f}  (tp={ltp} fp={lfp} fn={lfn})")
+    for i in items:
+        got = i.link in predicted
+        if got != bool(i.label):
+            kind = "FALSE POSITIVE" if got else "FALSE NEGATIVE"
+            print(f"   {kind} {i.id} [{i.lang}] {i.title}")
+    return p >= PRECISION_TARGET and r >= RECALL_TARGET
+
+
+def check_seeds(seeds: Path, rule_paths: list[Path]) -> bool:
+    if not seeds.is_dir():
+        print(f"\n== seeds: {seeds} not found (skipped)")
+        return True
+    rs = load_rules(rule_paths)
+    ok = True
+    print("\n== seed articles")
+    for path in sorted(seeds.glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        first, _, rest = text.partition("\n")
+        matched = rs.match(Document(title=first, content=rest, lang="id"))
+        names = ", ".join(f"{m.rule} ({m.score:g})" for m in matched) or "NO MATCH"
+        print(f"   {path.name}: {names}")
+        ok = ok and bool(matched)
+    return ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("eval_dir", type=Path)
+    ap.add_argument(
+        "--rules", type=Path, action="append", help="rule files/folders (default rules/)"
+    )
+    ap.add_argument(
+        "--direct", action="store_true", help="match the JSONL items without the pipeline"
+    )
+    ap.add_argument("--seeds", type=Path, help="seed articles folder (default EVAL_DIR/../seeds)")
+    args = ap.parse_args(argv)
+    rule_paths = args.rules or [ROOT / "rules"]
+    items = read_items(args.eval_dir)
+    delivered = (
+        run_direct(items, rule_paths) if args.direct else run_pipeline(args.eval_dir, rule_paths)
+    )
+    ok = True
+    for channel, links in delivered.items():
+        ok = score(channel, items, links) and ok
+    ok = check_seeds(args.seeds or args.eval_dir.resolve().parent / "seeds", rule_paths) and ok
+    print(
+        f"\ntargets: precision >= {PRECISION_TARGET}, recall >= {RECALL_TARGET}, seeds matched:",
+        "MET" if ok else "MISSED",
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
