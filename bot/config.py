@@ -43,6 +43,9 @@ def parse_duration(value: str | int | float) -> float:
 @dataclass(frozen=True, slots=True)
 class StateConfig:
     path: Path
+    # items older than this are forgotten once delivered everywhere; must exceed how long feeds
+    # keep an item, or an old item still in a feed would look new again
+    retention: float = 180 * 86400.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -409,7 +412,10 @@ def load_config(path: str | Path, *, environ: Mapping[str, str] | None = None) -
         top.env = env
 
     state = top.section("state")
-    state_cfg = StateConfig(path=state.path_value("path", "newsbot.sqlite3") or Path())
+    state_cfg = StateConfig(
+        path=state.path_value("path", "newsbot.sqlite3") or Path(),
+        retention=state.duration("retention", 180 * 86400.0) or 180 * 86400.0,
+    )
     state.finish()
 
     rules = top.section("rules")

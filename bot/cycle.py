@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -68,4 +69,5 @@ async def run_once(
         highlight=ruleset.highlight,
         ignore_backoff=True,
     )
+    store.prune(before=clock() - timedelta(seconds=config.state.retention))
     return CycleReport(poll=poll, deliveries=tuple(deliveries))

@@ -170,3 +170,19 @@ def test_same_period_key_is_composed_once(tmp_path: Path) -> None:
             == NOTHING
         )
         assert len(sink.messages) == 1 and len(store.pending_items("desk-mail")) == 1
+
+
+def test_prune_forgets_only_old_items_nobody_is_owed(tmp_path: Path) -> None:
+    clock = Clock()
+    with smtp_server() as (_sink, port), Store(tmp_path / "s.sqlite3") as store:
+        dest = mail_destination(port)
+        add(store, 2, now=T0)  # delivered below
+        run(deliver(dest, store=store, notifier=create_notifier(dest), clock=clock))
+        add(store, 1, start=2, now=T0)  # still pending
+        add(store, 1, start=3, now=T0 + timedelta(days=30))  # recent
+        assert store.prune(before=T0 + timedelta(days=1)) == 2
+        assert store.count_items() == 2
+        assert [p.title for p in store.pending_items("desk-mail")] == [
+            "Vietnam Japan story 2",
+            "Vietnam Japan story 3",
+        ]

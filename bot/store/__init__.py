@@ -302,6 +302,24 @@ class Store(OutboxMixin):
                 )
         return ids
 
+    def prune(self, *, before: datetime) -> int:
+        """Forget items fetched before `before` that no destination is still owed. Returns the count.
+
+        Matches and deliveries go with them (ON DELETE CASCADE); finished outbox rows of the same age too.
+        """
+        with self.tx() as db:
+            cur = db.execute(
+                """DELETE FROM items WHERE fetched_at < ? AND NOT EXISTS (
+                     SELECT 1 FROM deliveries d WHERE d.item_id = items.id AND d.status = 'pending')""",
+                (iso(before),),
+            )
+            db.execute(
+                "DELETE FROM outbox WHERE status IN ('sent', 'dead') AND created_at < ? "
+                "AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.outbox_id = outbox.id)",
+                (iso(before),),
+            )
+        return cur.rowcount
+
     def count_items(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM items").fetchone()[0])
 
