@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import IO
 
 import httpx
