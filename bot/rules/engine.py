@@ -165,6 +165,10 @@ class RuleSet:
                 merged.append((s, e))
         return merged
 
+    def covers(self, text: str) -> bool:
+        """Does any term of any rule occur in `text`?"""
+        return bool(self._scan(NormalizedText.of(text)))
+
     def prepare(self, doc: Document) -> Prepared:
         fields: dict[str, FieldText] = {}
         for name in FIELDS:
@@ -303,7 +307,7 @@ class RuleSet:
         if isinstance(node, Near):
             kids = tuple(
                 Trace(
-                    " | ".join(r.label for r in alts),
+                    " | ".join(dict.fromkeys(r.label.split(": ")[0] for r in alts)),
                     any(prep.has(r) for r in alts),
                     tuple(self._trace(r, prep, label="") for r in alts if prep.has(r)),
                 )

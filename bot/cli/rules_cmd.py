@@ -1,0 +1,321 @@
+"""`newsbot rules check | test | explain | suggest | backtest`: edit rule files with confidence.
+
+Without PATHs the commands use the config's ``[rules] paths`` (when a config file is found) or ./rules.
+Exit codes: 0 fine; 1 a rule example failed; 2 an invalid rule file (RuleError, file:line:col).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import IO, Any
+
+from bot.config import find_config, load_config, parse_duration
+from bot.errors import ConfigError
+from bot.models import Document, RuleResult, TermHit, utcnow
+from bot.rules import RuleSet, Trace, load_rules
+from bot.rules.model import FIELDS
+
+_BOLD, _HIT, _OK, _BAD, _DIM, _RESET = (
+    "\033[1m",
+    "\033[1;33m",
+    "\033[32m",
+    "\033[31m",
+    "\033[2m",
+    "\033[0m",
+)
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "rules",
+        help="check, test, explain and replay rule files",
+        description="Work on rule files: validate them, run their examples, see why an article "
+        "matches, find key phrases, and replay stored items. See docs/rules.md.",
+    )
+    actions = p.add_subparsers(dest="rules_action", metavar="ACTION")
+    p.set_defaults(func=lambda _args: _usage(p))
+
+    check = actions.add_parser("check", help="validate rule files (exit 2 with file:line:col)")
+    check.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    check.set_defaults(func=run_check)
+
+    test = actions.add_parser("test", help="run every rule's examples (exit 1 on a failure)")
+    test.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    test.add_argument("--verbose", "-v", action="store_true", help="also show passing examples")
+    test.set_defaults(func=run_test)
+
+    explain = actions.add_parser("explain", help="show which rules match a text and why")
+    source = explain.add_mutually_exclusive_group(required=True)
+    source.add_argument("--url", help="fetch an article page and match its main text")
+    source.add_argument("--file", type=Path, help="a text or HTML file (first line = title)")
+    source.add_argument("--text", help="a text to match (as an item's summary)")
+    explain.add_argument("--title", default="", help="with --text: the item's title")
+    explain.add_argument("--lang", help="the item's language (en, vi, ja, id)")
+    explain.add_argument("--json", action="store_true", help="machine-readable output")
+    explain.add_argument("--all", action="store_true", help="also list rules with no term found")
+    explain.add_argument("--rules", type=Path, action="append", metavar="PATH", dest="paths")
+    explain.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    explain.set_defaults(func=run_explain)
+
+    suggest = actions.add_parser("suggest", help="key phrases in example articles no rule covers")
+    suggest.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    suggest.add_argument("--top", type=int, default=20, help="phrases per language (default 20)")
+    suggest.add_argument("--rules", type=Path, action="append", metavar="PATH", dest="paths")
+    suggest.set_defaults(func=run_suggest)
+
+    backtest = actions.add_parser(
+        "backtest", help="re-run the rules over stored items: what would be added or dropped"
+    )
+    backtest.add_argument("--since", default="7d", help="items fetched in this window (default 7d)")
+    backtest.add_argument("--rules", type=Path, action="append", metavar="PATH", dest="paths")
+    backtest.add_argument("--json", action="store_true", help="machine-readable output")
+    backtest.set_defaults(func=run_backtest)
+
+
+def _usage(p: argparse.ArgumentParser) -> int:
+    p.print_help(sys.stderr)
+    return 2
+
+
+def rule_paths(args: argparse.Namespace) -> list[Path]:
+    """Explicit PATHs, else the config's [rules] paths, else ./rules."""
+    if getattr(args, "paths", None):
+        return list(args.paths)
+    try:
+        config_path = find_config(getattr(args, "config", None), os.environ)
+    except ConfigError:
+        return [Path("rules")]
+    return list(load_config(config_path).rules.paths)
+
+
+def _ruleset(args: argparse.Namespace) -> RuleSet:
+    return load_rules(rule_paths(args))
+
+
+# ------------------------------------------------------------------------------ check / test
+
+
+def run_check(args: argparse.Namespace) -> int:
+    rs = _ruleset(args)
+    examples = sum(len(r.match_examples) + len(r.no_match_examples) for r in rs.rules)
+    print(
+        f"ok: {len(rs)} rules, {len(rs.terms)} distinct terms, {examples} examples "
+        f"in {len(rs.files)} file(s)"
+    )
+    for path in rs.files:
+        names = [r.name for r in rs.rules if r.path == path]
+        print(f"  {path}: {', '.join(names)}")
+    return 0
+
+
+def run_test(args: argparse.Namespace) -> int:
+    from bot.rules.checks import run_examples
+
+    outcomes = run_examples(_ruleset(args))
+    color = sys.stdout.isatty()
+    failed = [o for o in outcomes if not o.passed]
+    for o in outcomes:
+        if o.passed and not args.verbose:
+            continue
+        verdict = "ok  " if o.passed else "FAIL"
+        want = "match" if o.expected else "no match"
+        print(
+            f"{_paint(verdict, _OK if o.passed else _BAD, color)} {o.rule.name} "
+            f"({o.rule.path}:{o.example.line}): expected {want}, score {o.result.score:g}"
+        )
+        print(f"     {o.example.text}")
+        if not o.passed:
+            _print_trace(o.trace, sys.stdout, color=color, indent=5)
+    print(f"{len(outcomes)} examples, {len(failed)} failed")
+    return 1 if failed else 0
+
+
+# ------------------------------------------------------------------------------ explain
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    rs = _ruleset(args)
+    doc = _document(args)
+    prep = rs.prepare(doc)
+    results = [rs.result(name, prep) for name in rs.names]
+    if args.json:
+        payload = {
+            "fields": {f: ft.text.display for f, ft in prep.fields.items()},
+            "rules": [_result_json(r) for r in results],
+        }
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        return 0
+    color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
+    for result in results:
+        if not (result.hits or result.matched or args.all):
+            continue
+        mark = _paint("MATCH   ", _OK, color) if result.matched else _paint("no match", _DIM, color)
+        tags = f"  tags: {', '.join(result.tags)}" if result.tags else ""
+        urgent = "  URGENT" if result.urgent and result.matched else ""
+        print(f"{mark} {_paint(result.rule, _BOLD, color)}  score {result.score:g}{tags}{urgent}")
+        for name in FIELDS:
+            spans = [(h.start, h.end) for h in result.hits if h.field == name]
+            if spans and name in prep.fields:
+                text = _highlighted(prep.fields[name].text.display, spans, color)
+                print(f"    {name}: {text}")
+        _print_trace(rs.trace(result.rule, prep), sys.stdout, color=color, indent=4)
+    if not any(r.hits or r.matched for r in results) and not args.all:
+        print("no rule found any of its terms in this text")
+    return 0
+
+
+def _document(args: argparse.Namespace) -> Document:
+    if args.text is not None:
+        return Document(title=args.title, summary=args.text, lang=args.lang)
+    if args.file is not None:
+        try:
+            raw = args.file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"newsbot: rules: cannot read {args.file}: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
+        return _page_document(raw, lang=args.lang)
+    return _page_document(asyncio.run(_fetch(args.url)), lang=args.lang)
+
+
+def _page_document(raw: str, *, lang: str | None) -> Document:
+    if "<html" in raw[:2000].lower() or "<body" in raw.lower():
+        from bs4 import BeautifulSoup
+
+        from bot.fetch.fulltext import extract_main_text
+
+        soup = BeautifulSoup(raw, "lxml")
+        title = soup.title.get_text(" ", strip=True) if soup.title else ""
+        return Document(title=title, content=extract_main_text(raw), lang=lang)
+    title, _, rest = raw.strip().partition("\n")
+    return Document(title=title, content=rest, lang=lang)
+
+
+async def _fetch(url: str) -> str:
+    from bot import USER_AGENT
+    from bot.config import FetchConfig
+    from bot.fetch.fetcher import Fetcher
+
+    async with Fetcher(settings=FetchConfig(), user_agent=USER_AGENT) as fetcher:
+        # the editor typed this URL: it is trusted like a configured feed
+        return await fetcher.fetch_article(url, allow_private_hosts=True)
+
+
+def _result_json(r: RuleResult) -> dict[str, Any]:
+    return {
+        "rule": r.rule,
+        "matched": r.matched,
+        "score": r.score,
+        "tags": list(r.tags),
+        "urgent": r.urgent,
+        "hits": [
+            {"term": h.term, "field": h.field, "start": h.start, "end": h.end, "text": h.text}
+            for h in r.hits
+        ],
+    }
+
+
+def _highlighted(text: str, spans: list[tuple[int, int]], color: bool) -> str:
+    merged: list[tuple[int, int]] = []
+    for s, e in sorted(spans):
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
+        else:
+            merged.append((s, e))
+    out, pos = [], 0
+    for s, e in merged:
+        out.append(text[pos:s])
+        out.append(_paint(text[s:e], _HIT, color) if color else f"[{text[s:e]}]")
+        pos = e
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _paint(text: str, code: str, color: bool) -> str:
+    return f"{code}{text}{_RESET}" if color else text
+
+
+def _print_trace(trace: Trace, out: IO[str], *, color: bool, indent: int) -> None:
+    mark = _paint("✓", _OK, color) if trace.matched else _paint("✗", _BAD, color)
+    leaf = "$" in trace.label or not trace.children
+    hits = _found(trace) if leaf else []
+    texts = sorted({f"{h.text} ({h.field})" for h in hits})
+    found = ("  <- " + ", ".join(texts[:5]) + (" …" if len(texts) > 5 else "")) if texts else ""
+    print(f"{' ' * indent}{mark} {trace.label}{found}", file=out)
+    if leaf:
+        return  # an alias or a near element: one line, with the terms that were found
+    for child in trace.children:
+        _print_trace(child, out, color=color, indent=indent + 2)
+
+
+def _found(trace: Trace) -> list[TermHit]:
+    return [*trace.hits, *(h for c in trace.children for h in _found(c))]
+
+
+# ------------------------------------------------------------------------------ suggest
+
+
+def run_suggest(args: argparse.Namespace) -> int:
+    from bot.rules.suggest import suggest
+
+    rs = _ruleset(args)
+    texts = []
+    for path in args.files:
+        try:
+            texts.append(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"newsbot: rules: cannot read {path}: {exc}", file=sys.stderr)
+            return 2
+    found = suggest(texts, rs, top=args.top)
+    if not any(found.values()):
+        print("no recurring phrase that the rules do not already cover")
+    for lang, items in sorted(found.items()):
+        print(f"[{lang}]")
+        for s in items:
+            print(f"  {s.phrase!r:40}  x{s.count} in {s.files} file(s)")
+    return 0
+
+
+# ------------------------------------------------------------------------------ backtest
+
+
+def run_backtest(args: argparse.Namespace) -> int:
+    from bot.cli.common import config_from_args
+    from bot.rules.backtest import as_json, backtest
+    from bot.store import Store
+
+    config = config_from_args(args)
+    rs = load_rules(args.paths or list(config.rules.paths))
+    try:
+        window = parse_duration(args.since)
+    except ValueError as exc:
+        print(f"newsbot: rules: --since: {exc}", file=sys.stderr)
+        return 2
+    with Store(config.state.path) as store:
+        result = backtest(store, rs, since=utcnow() - timedelta(seconds=window))
+    if args.json:
+        print(as_json(result))
+        return 0
+    print(
+        f"{result.items} stored items since {args.since}: {len(result.added)} would be added, "
+        f"{len(result.dropped)} dropped, {len(result.changed)} matched by other rules"
+    )
+    for title, rows in (
+        ("ADDED", result.added),
+        ("DROPPED", result.dropped),
+        ("CHANGED", result.changed),
+    ):
+        for r in rows:
+            was = "delivered" if r.delivered else "not delivered"
+            print(f"  {title:8} {r.title}  [{r.outlet}]  ({was})")
+            print(
+                f"           before: {', '.join(r.before) or '-'}  now: {', '.join(r.after) or '-'}"
+            )
+            if r.link:
+                print(f"           {r.link}")
+    return 0

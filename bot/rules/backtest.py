@@ -1,0 +1,106 @@
+"""Re-run the current rules over stored items: what an edit would add or drop (`rules backtest`)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.models import Document
+from bot.rules.engine import RuleSet
+from bot.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class BacktestRow:
+    item_id: int
+    title: str
+    link: str | None
+    outlet: str
+    before: tuple[str, ...]  # rules that matched when the item was stored
+    after: tuple[str, ...]  # rules that match now
+    delivered: bool  # reached at least one destination (or is queued for one)
+
+    @property
+    def is_added(self) -> bool:
+        return bool(self.after) and not self.before
+
+    @property
+    def is_dropped(self) -> bool:
+        return bool(self.before) and not self.after
+
+    @property
+    def is_changed(self) -> bool:
+        return bool(self.before) and bool(self.after) and set(self.before) != set(self.after)
+
+
+@dataclass(frozen=True, slots=True)
+class Backtest:
+    items: int  # items replayed
+    rows: tuple[BacktestRow, ...]  # only the items whose outcome differs
+
+    @property
+    def added(self) -> tuple[BacktestRow, ...]:
+        return tuple(r for r in self.rows if r.is_added)
+
+    @property
+    def dropped(self) -> tuple[BacktestRow, ...]:
+        return tuple(r for r in self.rows if r.is_dropped)
+
+    @property
+    def changed(self) -> tuple[BacktestRow, ...]:
+        return tuple(r for r in self.rows if r.is_changed)
+
+
+def backtest(store: Store, ruleset: RuleSet, *, since: datetime | None) -> Backtest:
+    """Compare the stored matches (and deliveries) of items fetched since `since` with `ruleset`."""
+    rows = store.items_since(since)
+    stored: dict[int, set[str]] = {}
+    for item_id, rule in store.db.execute("SELECT item_id, rule FROM matches"):
+        stored.setdefault(item_id, set()).add(rule)
+    delivered = {r[0] for r in store.db.execute("SELECT DISTINCT item_id FROM deliveries")}
+    diffs: list[BacktestRow] = []
+    for row in rows:
+        doc = Document(
+            title=row["title"], summary=row["summary"], content=row["content"], lang=row["lang"]
+        )
+        after = tuple(r.rule for r in ruleset.match(doc))
+        before = tuple(sorted(stored.get(row["id"], ())))
+        if set(after) != set(before):
+            diffs.append(
+                BacktestRow(
+                    item_id=row["id"],
+                    title=row["title"],
+                    link=row["link"],
+                    outlet=row["outlet"] or row["feed_url"],
+                    before=before,
+                    after=after,
+                    delivered=row["id"] in delivered,
+                )
+            )
+    return Backtest(len(rows), tuple(diffs))
+
+
+def as_json(result: Backtest) -> str:
+    return json.dumps(
+        {
+            "items": result.items,
+            "added": len(result.added),
+            "dropped": len(result.dropped),
+            "changed": len(result.changed),
+            "rows": [
+                {
+                    "item_id": r.item_id,
+                    "title": r.title,
+                    "link": r.link,
+                    "outlet": r.outlet,
+                    "before": list(r.before),
+                    "after": list(r.after),
+                    "delivered": r.delivered,
+                }
+                for r in result.rows
+            ],
+        },
+        ensure_ascii=False,
+        indent=2,
+    )
