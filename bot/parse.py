@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import html
+import io
 import re
 import time
 from collections.abc import Mapping
@@ -246,8 +247,10 @@ def parse_feed(
         raise _html_error(data, url=url)
     prescreen(data, url=url)
     base = urljoin(url, hdrs["content-location"]) if hdrs.get("content-location") else url
+    # a stream, not bytes: feedparser tries open() on bytes first, so a body that happens to be a
+    # file path would be read from the local disk
     parsed = feedparser.parse(
-        data,
+        io.BytesIO(data),
         response_headers={
             "content-type": "application/xml; charset=utf-8",
             "content-location": base,

@@ -34,29 +34,44 @@ class _Zlib:
     """gzip or deflate; deflate servers send either zlib-wrapped or raw streams, so sniff once."""
 
     def __init__(self, *, gzip: bool) -> None:
-        self._gzip = gzip
-        self._obj = zlib.decompressobj(16 + zlib.MAX_WBITS if gzip else zlib.MAX_WBITS)
+        self._wbits = 16 + zlib.MAX_WBITS if gzip else zlib.MAX_WBITS
+        self._obj = zlib.decompressobj(self._wbits)
         self._sniffed = gzip
-        self._tail = b""
+        self._fed = False
 
     def decode(self, data: bytes, limit: int) -> bytes:
-        if not self._sniffed:
+        if data:
+            self._fed = True
+        if not self._sniffed and data:
             self._sniffed = True
             try:
                 return self._bounded(data, limit)
             except zlib.error:
-                self._obj = zlib.decompressobj(-zlib.MAX_WBITS)
+                self._wbits = -zlib.MAX_WBITS
+                self._obj = zlib.decompressobj(self._wbits)
         return self._bounded(data, limit)
 
     def _bounded(self, data: bytes, limit: int) -> bytes:
         # +1 so that "exactly at the cap" and "over the cap" can be told apart
-        out = self._obj.decompress(self._tail + data, limit + 1)
-        self._tail = self._obj.unconsumed_tail
+        out = self._obj.decompress(data, limit + 1)
+        if len(out) > limit:
+            return out  # over the cap: the caller stops here, whatever is left unread
+        while self._obj.eof and self._obj.unused_data:
+            # concatenated gzip members are one valid body
+            rest = self._obj.unused_data
+            self._obj = zlib.decompressobj(self._wbits)
+            out += self._obj.decompress(rest, limit + 1 - len(out))
+            if len(out) > limit:
+                return out
+        if self._obj.unconsumed_tail:
+            # cannot happen below the cap: max_length was only reached when over it
+            raise zlib.error("decoder stalled")
         return out
 
     def flush(self, limit: int) -> bytes:
-        out = self._bounded(b"", limit) if self._tail else b""
-        return out + self._obj.flush() if len(out) <= limit else out
+        if self._fed and not self._obj.eof:
+            raise zlib.error("truncated stream")
+        return self._obj.flush()
 
 
 class _Chain:

@@ -12,7 +12,7 @@ import asyncio
 import math
 import time
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from urllib.parse import urljoin, urlsplit
@@ -240,9 +240,11 @@ class Fetcher:
                 and _declared_length(headers) > max_bytes
             ):
                 raise TooLarge(f"fetch: Content-Length over {max_bytes} bytes for {url}", url=url)
+            # a test transport may hand over an already-read (and already-decoded) response
+            preread = response.is_stream_consumed
             body = await read_capped(
-                response.aiter_raw(),
-                content_encoding=headers.get("content-encoding"),
+                _single(response.content) if preread else response.aiter_raw(),
+                content_encoding=None if preread else headers.get("content-encoding"),
                 max_bytes=max_bytes,
                 url=url,
             )
@@ -278,6 +280,10 @@ def is_downgrade(current: str, target: str) -> bool:
 def _declared_length(headers: Mapping[str, str]) -> int:
     value = headers.get("content-length", "")
     return int(value) if value.isdigit() else 0
+
+
+async def _single(data: bytes) -> AsyncIterator[bytes]:
+    yield data
 
 
 def _limits(connections: int) -> httpx.Limits:
