@@ -130,7 +130,7 @@ def health_status(h: FeedHealth, tz: ZoneInfo, end: datetime) -> str:
         return f"{times}: {error}" if error else times
     if h.last_success is None:
         return "never fetched successfully"
-    return f"quiet: last fetched {published_label(h.last_success, tz, end)}"
+    return f"no new fetch since {published_label(h.last_success, tz, end)}"
 
 
 def entry_view(e: DigestEntry, number: int, tz: ZoneInfo, end: datetime) -> EntryView:
