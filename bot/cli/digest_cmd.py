@@ -1,0 +1,154 @@
+"""`newsbot digest preview|send --destination NAME`: look at the next digest, or send it now."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+from bot.cli.common import config_from_args
+
+if TYPE_CHECKING:
+    from bot.config import Config
+    from bot.models import Digest
+    from bot.store import Store
+
+FORMATS = ("text", "html", "slack-json", "json")
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "digest",
+        help="preview the next digest of a destination, or send it now",
+        description=(
+            "Work with a destination's next digest: `preview` renders it without sending or "
+            "marking anything; `send` sends it now (a failed send is retried by the service as "
+            "usual)."
+        ),
+    )
+    actions = p.add_subparsers(dest="digest_action", metavar="ACTION", required=True)
+    preview = actions.add_parser(
+        "preview",
+        help="render the next digest to stdout; sends nothing, marks nothing",
+        description=(
+            "Render the digest the destination would receive next (a due retry, else its pending "
+            "items) to stdout. Nothing is sent and the state file is not changed."
+        ),
+    )
+    preview.add_argument("--destination", "-d", required=True, metavar="NAME")
+    preview.add_argument(
+        "--format",
+        "-f",
+        choices=FORMATS,
+        default="text",
+        help="text (default), html (the email body), slack-json (Block Kit payloads), json",
+    )
+    preview.set_defaults(func=run_preview)
+    send = actions.add_parser(
+        "send",
+        help="send the destination its pending digest now",
+        description=(
+            "Compose and send the destination's pending digest now, ignoring the retry backoff. "
+            "Items are marked delivered only when the channel accepted it. Exit 1 if it failed."
+        ),
+    )
+    send.add_argument("--destination", "-d", required=True, metavar="NAME")
+    send.set_defaults(func=run_send)
+
+
+def next_digest(config: Config, store: Store, name: str) -> Digest:
+    """What `send` would deliver next, built without writing to the store."""
+    from bot.deliver import period_key, source_health
+    from bot.digest import build_digest
+    from bot.models import utcnow
+    from bot.rules import load_rules
+
+    destination = config.destination(name)
+    ruleset = load_rules(list(config.rules.paths))
+    now = utcnow()
+    entry = store.due_outbox(name, now=now, ignore_backoff=True)
+    if entry is not None:
+        items, key, start, end = store.outbox_items(entry.id), entry.key, entry.period_start, now
+    else:
+        [state] = store.destination_states([name])
+        items, key = store.pending_items(name), period_key(name, now)
+        start, end = state.last_sent_at, now
+    return build_digest(
+        destination=destination,
+        items=items,
+        key=key,
+        period_start=start,
+        period_end=end,
+        health=source_health(store, now=now),
+        highlight=ruleset.highlight,
+    )
+
+
+def render(digest: Digest, fmt: str, config: Config) -> str:
+    from bot.config import EmailOptions
+    from bot.digest.render import render_html, render_json, render_text
+    from bot.digest.slack import slack_messages
+
+    if fmt == "slack-json":
+        return json.dumps(slack_messages(digest), ensure_ascii=False, indent=2) + "\n"
+    if fmt == "json":
+        return render_json(digest)
+    options = config.destination(digest.destination).options
+    templates = options.templates_dir if isinstance(options, EmailOptions) else None
+    if fmt == "html":
+        return render_html(digest, templates_dir=templates)
+    return render_text(digest, templates_dir=templates)
+
+
+def run_preview(args: argparse.Namespace) -> int:
+    from bot.store import Store
+
+    config = config_from_args(args)
+    config.destination(args.destination)  # unknown name: exit 2 before touching the state file
+    with Store(config.state.path) as store:
+        digest = next_digest(config, store, args.destination)
+    if digest.is_empty:
+        print(f"newsbot: nothing pending for {args.destination}", file=sys.stderr)
+    sys.stdout.write(render(digest, args.format, config))
+    return 0
+
+
+def run_send(args: argparse.Namespace) -> int:
+    import httpx
+
+    from bot import USER_AGENT
+    from bot.deliver import NOTHING, SENT, deliver
+    from bot.models import utcnow
+    from bot.notify import create_notifier
+    from bot.rules import load_rules
+    from bot.store import Store
+
+    config = config_from_args(args)
+    destination = config.destination(args.destination)
+    ruleset = load_rules(list(config.rules.paths))
+    with (
+        Store(config.state.path) as store,
+        httpx.Client(headers={"User-Agent": USER_AGENT}, timeout=30.0) as http,
+    ):
+        notifier = create_notifier(destination, http=http, stream=sys.stdout)
+        outcome = asyncio.run(
+            deliver(
+                destination,
+                store=store,
+                notifier=notifier,
+                clock=utcnow,
+                highlight=ruleset.highlight,
+                ignore_backoff=True,
+            )
+        )
+    if outcome.status == SENT:
+        print(f"newsbot: sent {outcome.items} item(s) to {destination.name} ({outcome.key})",
+              file=sys.stderr)  # fmt: skip
+        return 0
+    if outcome.status == NOTHING:
+        print(f"newsbot: nothing pending for {destination.name}", file=sys.stderr)
+        return 0
+    print(f"newsbot: {destination.name}: {outcome.status}: {outcome.error or ''}", file=sys.stderr)
+    return 1
