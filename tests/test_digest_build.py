@@ -187,3 +187,14 @@ def test_period_start_none_and_timezone_carried() -> None:
         period_end=NOW + timedelta(hours=1),
     )
     assert d.timezone == "Asia/Tokyo" and d.title == "VN JP" and d.period_start is None
+
+
+def test_wrap_display_counts_wide_characters_and_keeps_closing_marks() -> None:
+    from bot.digest.text import display_width, wrap_display
+
+    ja = "日本とベトナムの首脳は会談し、協力の強化で一致した。" * 3
+    lines = wrap_display(ja, 40)
+    assert "".join(lines) == ja
+    assert all(display_width(line) <= 42 for line in lines)  # a closing mark may overhang
+    assert not any(line[0] in "、。" for line in lines)
+    assert wrap_display("alpha beta gamma delta", 11) == ["alpha beta", "gamma delta"]

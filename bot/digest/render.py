@@ -14,6 +14,7 @@ from typing import Any
 
 import jinja2
 
+from bot.digest.text import wrap_display
 from bot.digest.view import DigestView, digest_view, subject_line
 from bot.models import Digest
 
@@ -25,7 +26,7 @@ JSON_VERSION = 1
 @lru_cache(maxsize=8)
 def _environment(templates_dir: Path | None) -> jinja2.Environment:
     search = [str(templates_dir)] if templates_dir is not None else []
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([*search, str(DEFAULT_TEMPLATES)]),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html", "htm"), default=False),
         undefined=jinja2.StrictUndefined,
@@ -33,6 +34,13 @@ def _environment(templates_dir: Path | None) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters["wrap"] = wrap_filter
+    return env
+
+
+def wrap_filter(text: str, width: int = 72, indent: str = "") -> str:
+    """``{{ s | wrap(72, "   ") }}``: wrap by display width (CJK-aware), indenting every line."""
+    return "\n".join(indent + line for line in wrap_display(text, width))
 
 
 def _render(name: str, view: DigestView, templates_dir: Path | None, **extra: Any) -> str:

@@ -165,3 +165,34 @@ def segments(text: str, spans: Sequence[Span]) -> list[tuple[str, bool]]:
 def clip(text: str, limit: int) -> str:
     """At most `limit` chars, cut with "…" (used for *display* fields such as a very long title)."""
     return text if len(text) <= limit else text[: max(0, limit - 1)].rstrip() + "…"
+
+
+# East Asian wide/fullwidth runs break between any two characters; other text only at spaces.
+_WIDE = "\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6"
+_WRAP_TOKEN = re.compile(f"[{_WIDE}]|[^\\s{_WIDE}]+|\\s+")
+# closing punctuation that must not start a line (Japanese kinsoku shori)
+_NO_LINE_START = frozenset("、。，．）」』】〕・ー！？ぁぃぅぇぉっゃゅょァィゥェォッャュョ")
+
+
+def display_width(text: str) -> int:
+    """Terminal columns: East Asian wide and fullwidth characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def wrap_display(text: str, width: int = 72) -> list[str]:
+    """Greedy line wrapping by display width, breaking CJK anywhere but before closing marks."""
+    lines: list[str] = []
+    line, used = "", 0
+    for token in _WRAP_TOKEN.findall(text):
+        if token.isspace():
+            if line:
+                line, used = line + " ", used + 1
+            continue
+        w = display_width(token)
+        if used + w > width and line.strip() and token[0] not in _NO_LINE_START:
+            lines.append(line.rstrip())
+            line, used = "", 0
+        line, used = line + token, used + w
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
