@@ -201,3 +201,11 @@ def test_bot_token_errors_map_to_permanent_and_transient() -> None:
     with Receiver([limited], default=Reply(200, '{"ok": true}')).running() as r:
         sleeps = send(r, digest_of([item(1, "Tokyo")]), token=True)
     assert sleeps == [2.0] and len(r.requests) == 2
+
+
+def test_highlights_are_bold_with_zero_width_spaces_only_inside_words() -> None:
+    from bot.digest.slack import snippet_mrkdwn
+
+    runs = [("an ", False), ("ODA", True), (" loan, ", False), ("日本", True), ("と", False)]
+    assert snippet_mrkdwn(runs) == "an *ODA* loan, *日本*\u200bと"
+    assert snippet_mrkdwn([("<b>", True)]) == "*&lt;b&gt;*"

@@ -9,6 +9,7 @@ messages, in order, each labelled "part k of n"; nothing is dropped. Feed text i
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -57,16 +58,30 @@ def entry_text(e: EntryView) -> str:
     head = f"*<{link_target(e.link)}|{title}>*" if e.link else f"*{title}*"
     lines = [head, f"_{escape(e.meta)}_"]
     if e.snippet:
-        lines.append("".join(bold(t) if hit else escape(t) for t, hit in e.snippet))
+        lines.append(snippet_mrkdwn(e.snippet))
     if e.also_covered_by:
         lines.append(f"_Also covered by {escape(', '.join(e.also_covered_by))}_")
     return "\n".join(lines)
 
 
-def bold(text: str) -> str:
-    # Slack only sees *bold* at word boundaries; scripts without spaces (Japanese) need
-    # zero-width spaces around the markers for the highlight to render
-    return f"\u200b*{escape(text.strip())}*\u200b" if text.strip() else escape(text)
+def is_word_boundary(ch: str) -> bool:
+    return not ch or ch.isspace() or unicodedata.category(ch)[0] in "PS"
+
+
+def snippet_mrkdwn(runs: Sequence[tuple[str, bool]]) -> str:
+    """Highlighted runs as *bold*. Slack only sees bold at word boundaries, so where a term
+    touches other letters (always, in Japanese) a zero-width space is put beside the marker."""
+    out: list[str] = []
+    for i, (text, hit) in enumerate(runs):
+        if not hit or not text.strip():
+            out.append(escape(text))
+            continue
+        before = runs[i - 1][0][-1:] if i else ""
+        after = runs[i + 1][0][:1] if i + 1 < len(runs) else ""
+        left = "" if is_word_boundary(before) else "\u200b"
+        right = "" if is_word_boundary(after) else "\u200b"
+        out.append(f"{left}*{escape(text)}*{right}")
+    return "".join(out)
 
 
 def group_heading(name: str, count: int, *, continued: bool = False) -> Block:
