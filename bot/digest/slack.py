@@ -113,9 +113,7 @@ def footer_blocks(view: DigestView) -> list[Block]:
         fired = ", ".join(f"{escape(r)} ({n})" for r, n in view.rules_fired)
         lines.append(f"*Rules that fired:* {fired}")
     if view.health:
-        lines.append(
-            f"*Source health:* {view.failing} failing, {len(view.health) - view.failing} quiet"
-        )
+        lines.append(f"*Source health:* {view.health_counts}")
         lines.extend(
             f"{':red_circle:' if h.failing else ':white_circle:'} {escape(h.name)}: {escape(h.status)}"
             for h in view.health

@@ -72,6 +72,16 @@ class DigestView:
         return sum(1 for h in self.health if h.failing)
 
     @property
+    def health_counts(self) -> str:
+        """ "2 failing, 1 quiet" (a zero count is left out)."""
+        quiet = len(self.health) - self.failing
+        parts = [
+            f"{self.failing} failing" if self.failing else "",
+            f"{quiet} quiet" if quiet else "",
+        ]
+        return ", ".join(p for p in parts if p)
+
+    @property
     def summary(self) -> str:
         """One line under the headline: period, how many outlets, how complete."""
         parts = [self.period]
