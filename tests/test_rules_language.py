@@ -250,3 +250,20 @@ def test_duplicate_rule_across_files_names_the_first(tmp_path: Path) -> None:
         load_rules([tmp_path])
     assert str(info.value).startswith(f"rules: {tmp_path / 'b.yaml'}:2:11: duplicate rule name")
     assert f"{tmp_path / 'a.yaml'}:2" in str(info.value)
+
+
+def test_match_agrees_with_evaluate_including_hitless_rules(tmp_path: Path) -> None:
+    rs = ruleset(
+        tmp_path,
+        BASIC
+        + """
+  - name: not-sport
+    any: [Tokyo, {none: [football]}]
+  - name: rare-anchor
+    all: [$VIETNAM, {any: [ODA, JICA]}]
+""",
+    )
+    for title in ["Vietnam gets JICA ODA", "football in Japan", "Vietnam and Japan", "Tokyo"]:
+        doc = Document(title=title)
+        assert [r.rule for r in rs.match(doc)] == [r.rule for r in rs.evaluate(doc) if r.matched]
+    assert matched(rs, "a quiet day") == ["not-sport"]

@@ -84,7 +84,48 @@ class RuleSet:
             for ref in rule.positive:
                 by_term[ref.term].add(i)
         self._rules_by_term = {t: tuple(sorted(rs)) for t, rs in by_term.items()}
+        self._anchored, self._always = self._index_anchors(by_term)
         self._ac = self._compile()
+
+    def _index_anchors(
+        self, by_term: dict[int, set[int]]
+    ) -> tuple[dict[int, tuple[int, ...]], tuple[int, ...]]:
+        """Index each rule by the terms of one condition it cannot match without (its anchor).
+
+        A term shared by every rule (a country alias) would make every rule a candidate for every
+        item; the anchor is the necessary part whose terms are least shared, so `match` evaluates
+        only rules that stand a chance, and the cost stays flat as rules are added.
+        """
+        anchored: dict[int, set[int]] = defaultdict(set)
+        always: list[int] = []
+
+        def cost(terms: frozenset[int]) -> int:
+            return sum(len(by_term.get(t, ())) for t in terms)
+
+        def anchor(node: Node) -> frozenset[int] | None:
+            if isinstance(node, TermRef):
+                return frozenset((node.term,))
+            if isinstance(node, Near):
+                options = [frozenset(r.term for r in alts) for alts in node.elements]
+                return min(options, key=cost)
+            if node.op == "none":
+                return None  # holds without any hit
+            parts = [anchor(c) for c in node.children]
+            if node.op == "any":
+                if any(p is None for p in parts):
+                    return None
+                return frozenset().union(*(p for p in parts if p is not None))
+            found = [p for p in parts if p is not None]
+            return min(found, key=cost) if found else None
+
+        for i, rule in enumerate(self._rules):
+            terms = anchor(rule.condition)
+            if terms is None:
+                always.append(i)
+            else:
+                for t in terms:
+                    anchored[t].add(i)
+        return {t: tuple(sorted(rs)) for t, rs in anchored.items()}, tuple(always)
 
     def _compile(self) -> _Automata:
         words: dict[str, dict[str, list[int]]] = {
@@ -131,7 +172,7 @@ class RuleSet:
     def evaluate(self, doc: Document) -> list[RuleResult]:
         """One result per rule, in file order, matched or not."""
         prep = self.prepare(doc)
-        candidates = self._candidates(prep)
+        candidates = self._candidates(prep, self._rules_by_term)
         return [
             self._result(rule, prep) if i in candidates else RuleResult(rule.name, False, 0.0)
             for i, rule in enumerate(self._rules)
@@ -141,7 +182,7 @@ class RuleSet:
         """Only the rules that match, in file order."""
         prep = self.prepare(doc)
         out = []
-        for i in sorted(self._candidates(prep)):
+        for i in sorted(self._candidates(prep, self._anchored).union(self._always)):
             result = self._result(self._rules[i], prep)
             if result.matched:
                 out.append(result)
@@ -218,11 +259,12 @@ class RuleSet:
             return None
         return start, end
 
-    def _candidates(self, prep: Prepared) -> set[int]:
+    @staticmethod
+    def _candidates(prep: Prepared, index: dict[int, tuple[int, ...]]) -> set[int]:
         found: set[int] = set()
         for ft in prep.fields.values():
             for tid in ft.hits:
-                found.update(self._rules_by_term.get(tid, ()))
+                found.update(index.get(tid, ()))
         return found
 
     def _result(self, rule: Rule, prep: Prepared) -> RuleResult:

@@ -21,7 +21,6 @@ _BLOCK_TAG = re.compile(
     re.IGNORECASE,
 )
 _SPACES = re.compile(r"\s+")
-_ASCII_SPACE = str.maketrans("\t\n\r\f\v", "     ")
 
 
 def plain_text(value: str) -> str:
@@ -118,30 +117,59 @@ def _clusters(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+class _CharTable(dict[int, str]):
+    """``str.translate`` table filled on first sight of each character (a pure memo of `compute`).
+
+    Records the characters that are not a 1:1 mapping, so a text made only of 1:1 characters can
+    skip building index maps (the common case: ASCII, kana, kanji, precomposed Vietnamese).
+    """
+
+    def __init__(self, *, folded: bool) -> None:
+        super().__init__()
+        self.folded = folded
+        self.irregular: set[str] = set()
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        piece = _norm_cluster(ch)
+        if self.folded:
+            piece = "".join(_fold_cluster(c) for c in piece)
+        if len(piece) != 1 or unicodedata.combining(ch):
+            self.irregular.add(ch)
+        self[code] = piece
+        return piece
+
+
+_NORM_TABLE = _CharTable(folded=False)
+_FOLD_TABLE = _CharTable(folded=True)
+
+
 @dataclass(frozen=True, slots=True)
 class NormalizedText:
     """A display text with its normalised and folded forms and index maps back into it.
 
-    ``norm_map[i]`` is the display offset where normalised character ``i`` starts;
-    ``norm_end[i]`` where it ends (so a hit [s, e) maps to display [norm_map[s], norm_end[e-1])).
+    ``norm_start[i]`` is the display offset where normalised character ``i`` comes from and
+    ``norm_end[i]`` where that source ends; None means the identity (one character each way).
     """
 
     display: str
     norm: str
-    norm_start: tuple[int, ...]
-    norm_end: tuple[int, ...]
+    norm_start: tuple[int, ...] | None
+    norm_end: tuple[int, ...] | None
     fold: str
-    fold_start: tuple[int, ...]
-    fold_end: tuple[int, ...]
+    fold_start: tuple[int, ...] | None
+    fold_end: tuple[int, ...] | None
 
     @classmethod
     def of(cls, display: str) -> NormalizedText:
-        if display.isascii():
-            # the common case: casefold == lower, one char each way, no diacritics to fold
-            low = display.lower().translate(_ASCII_SPACE)
-            idx = tuple(range(len(display)))
-            ends = tuple(range(1, len(display) + 1))
-            return cls(display, low, idx, ends, low, idx, ends)
+        norm = display.translate(_NORM_TABLE)
+        folded = display.translate(_FOLD_TABLE)
+        if _NORM_TABLE.irregular.isdisjoint(display) and _FOLD_TABLE.irregular.isdisjoint(display):
+            return cls(display, norm, None, None, folded, None, None)
+        return cls._mapped(display)
+
+    @classmethod
+    def _mapped(cls, display: str) -> NormalizedText:
         norm: list[str] = []
         n_start: list[int] = []
         n_end: list[int] = []
@@ -171,4 +199,6 @@ class NormalizedText:
         starts, ends = (
             (self.fold_start, self.fold_end) if folded else (self.norm_start, self.norm_end)
         )
+        if starts is None or ends is None:
+            return start, end
         return starts[start], ends[end - 1]
