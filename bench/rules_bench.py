@@ -24,11 +24,11 @@ from bot.rules import RuleSet, load_rules  # noqa: E402
 
 WORDS = {
     "en": "the minister said talks on trade energy ports loans workers students agreed new plan "
-    "coast guard islands market rice prices storm football investors factory rail".split(),
+    "coast guard islands market rice prices storm football investors factory rail".split(" "),
     "vi": "bộ trưởng cho biết hai nước hợp tác thương mại năng lượng cảng biển lao động sinh viên "
-    "nhất trí kế hoạch mới cảnh sát biển thị trường giá gạo bão bóng đá nhà đầu tư".split(),
+    "nhất trí kế hoạch mới cảnh sát biển thị trường giá gạo bão bóng đá nhà đầu tư".split(" "),
     "id": "menteri mengatakan pembicaraan perdagangan energi pelabuhan pinjaman pekerja pelajar "
-    "sepakat rencana baru penjaga pantai pasar harga beras badai sepak bola investor".split(),
+    "sepakat rencana baru penjaga pantai pasar harga beras badai sepak bola investor".split(" "),
     "ja": list("政府会談協力貿易港湾融資労働者留学生合意計画海上保安市場価格台風投資工場鉄道"),
 }
 SYLLABLES = ["ka", "lo", "min", "tan", "ve", "su"]

@@ -172,7 +172,7 @@ class RuleSet:
     def evaluate(self, doc: Document) -> list[RuleResult]:
         """One result per rule, in file order, matched or not."""
         prep = self.prepare(doc)
-        candidates = self._candidates(prep, self._rules_by_term)
+        candidates = self._candidates(prep, self._rules_by_term).union(self._always)
         return [
             self._result(rule, prep) if i in candidates else RuleResult(rule.name, False, 0.0)
             for i, rule in enumerate(self._rules)
