@@ -1,0 +1,488 @@
+"""Poll-cycle benchmark (issue 6): N synthetic 30-item feeds in four languages, served from loopback.
+
+    .venv/bin/python bench/poll_bench.py                 # N = 200 and 1,000, 200 ms latency
+    .venv/bin/python bench/poll_bench.py --n 200 1000 10000 --latency 0.2
+
+For each N, in a fresh process (so peak RSS belongs to that N): the feed server runs in its own process
+(its CPU is not ours), then
+  1. cycle 1: the real pipeline (bot.pipeline.poll_feeds: fetch, parse, store, match) - all new items;
+  2. cycle 2: the same again - every feed answers 304;
+  3. floors measured in the same run: fetching alone (200s, then 304s) with the same Fetcher settings,
+     and feedparser.parse alone over the same documents on one core (plus bot.parse.parse_feed).
+Targets (issue 6): cycle 1 wall <= 1.3 x max(network floor, parse floor / cores); cycle 2 CPU <= 1.2 x
+the CPU of fetching the 304s alone; peak RSS < 200 MB at N = 1,000; N = 200 at least 10x faster than
+rss2email's 76 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+LANGS = ("en", "vi", "ja", "id")
+# our own synthetic vocabulary; about one item in five is on the Vietnam-Japan partnership
+WORDS = {
+    "en": [
+        "port",
+        "trade",
+        "grid",
+        "rail",
+        "market",
+        "budget",
+        "harbour",
+        "factory",
+        "council",
+        "river",
+        "school",
+        "storm",
+        "ministry",
+        "export",
+        "rice",
+        "coffee",
+        "bridge",
+        "metro",
+        "loan",
+        "summit",
+        "wage",
+        "festival",
+        "hospital",
+        "drought",
+    ],
+    "vi": [
+        "cảng",
+        "thương",
+        "mại",
+        "điện",
+        "đường",
+        "sắt",
+        "thị",
+        "trường",
+        "ngân",
+        "sách",
+        "nhà",
+        "máy",
+        "hội",
+        "đồng",
+        "sông",
+        "trường",
+        "học",
+        "bão",
+        "bộ",
+        "xuất",
+        "khẩu",
+        "gạo",
+        "cà",
+        "phê",
+        "cầu",
+        "tàu",
+        "điện",
+        "khoản",
+        "vay",
+        "lương",
+        "lễ",
+        "hội",
+        "bệnh",
+        "viện",
+        "hạn",
+        "hán",
+    ],
+    "ja": [
+        "港",
+        "貿易",
+        "電力網",
+        "鉄道",
+        "市場",
+        "予算",
+        "工場",
+        "議会",
+        "河川",
+        "学校",
+        "台風",
+        "省",
+        "輸出",
+        "米",
+        "コーヒー",
+        "橋",
+        "地下鉄",
+        "融資",
+        "首脳会議",
+        "賃金",
+        "祭り",
+        "病院",
+        "干ばつ",
+    ],
+    "id": [
+        "pelabuhan",
+        "perdagangan",
+        "listrik",
+        "kereta",
+        "pasar",
+        "anggaran",
+        "pabrik",
+        "dewan",
+        "sungai",
+        "sekolah",
+        "badai",
+        "kementerian",
+        "ekspor",
+        "beras",
+        "kopi",
+        "jembatan",
+        "metro",
+        "pinjaman",
+        "upah",
+        "festival",
+        "rumah",
+        "sakit",
+        "kekeringan",
+    ],
+}
+PARTNER = {
+    "en": "Vietnam and Japan sign a partnership on {w}",
+    "vi": "Việt Nam và Nhật Bản ký thỏa thuận hợp tác về {w}",
+    "ja": "日本とベトナム、{w}分野で協力協定に署名",
+    "id": "Vietnam dan Jepang menandatangani kemitraan di bidang {w}",
+}
+SEP = {"en": " ", "vi": " ", "ja": "", "id": " "}
+
+
+def make_feed(index: int, *, items: int, base: str) -> bytes:
+    lang = LANGS[index % 4]
+    rnd = random.Random(index)
+    words, sep = WORDS[lang], SEP[lang]
+    start = datetime(2026, 5, 1, tzinfo=UTC)
+    parts = []
+    for j in range(items):
+        w = rnd.choice(words)
+        if rnd.random() < 0.2:
+            title = PARTNER[lang].format(w=w)
+        else:
+            title = sep.join(rnd.choice(words) for _ in range(8)).capitalize()
+        body = sep.join(rnd.choice(words) for _ in range(rnd.randint(60, 120)))
+        when = format_datetime(start - timedelta(minutes=17 * j + index))
+        parts.append(
+            f"<item><title>{title}</title><link>{base}/a/{index}/{j}?utm_source=rss</link>"
+            f'<guid isPermaLink="false">feed{index}-item{j}</guid><pubDate>{when}</pubDate>'
+            f"<description>&lt;p&gt;{body}&lt;/p&gt;</description></item>"
+        )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
+        f"<title>Synthetic outlet {index}</title><link>{base}/</link><language>{lang}</language>"
+        f"{''.join(parts)}</channel></rss>"
+    ).encode()
+
+
+# ---------------------------------------------------------------------------- the feed server
+
+
+async def _serve(n: int, items: int, latency: float, ready: Callable[[int], None]) -> None:
+    cache: dict[int, bytes] = {}
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                path = lines[0].split(" ")[1]
+                headers = dict(
+                    (k.strip().lower(), v.strip())
+                    for k, v in (ln.split(":", 1) for ln in lines[1:] if ":" in ln)
+                )
+                await asyncio.sleep(latency)
+                index = int(path.rsplit("/", 1)[1].split(".")[0])
+                etag = f'"v1-{index}"'
+                if headers.get("if-none-match") == etag:
+                    writer.write(f"HTTP/1.1 304 Not Modified\r\nETag: {etag}\r\n\r\n".encode())
+                else:
+                    body = cache.get(index)
+                    if body is None:
+                        body = cache[index] = make_feed(
+                            index, items=items, base="https://outlet.example"
+                        )
+                    writer.write(
+                        (
+                            "HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml; charset=utf-8\r\n"
+                            f"Content-Length: {len(body)}\r\nETag: {etag}\r\n\r\n"
+                        ).encode()
+                        + body
+                    )
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=4096)
+    ready(server.sockets[0].getsockname()[1])
+    async with server:
+        await server.serve_forever()
+
+
+def serve_main(n: int, items: int, latency: float) -> None:
+    def ready(port: int) -> None:
+        print(port, flush=True)
+
+    asyncio.run(_serve(n, items, latency, ready))
+
+
+@contextmanager
+def feed_server(n: int, items: int, latency: float) -> Iterator[str]:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            __file__,
+            "--serve",
+            str(n),
+            "--items",
+            str(items),
+            "--latency",
+            str(latency),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        port = int(proc.stdout.readline())
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+# ---------------------------------------------------------------------------- measuring
+
+
+@dataclass
+class Figure:
+    wall: float
+    cpu: float  # this process + reaped workers
+    items: int = 0
+
+    @property
+    def items_per_s(self) -> float:
+        return self.items / self.wall if self.wall else 0.0
+
+
+@contextmanager
+def measure(out: dict[str, Figure], name: str) -> Iterator[None]:
+    t0, c0, k0 = time.perf_counter(), time.process_time(), _children_cpu()
+    yield
+    out[name] = Figure(time.perf_counter() - t0, time.process_time() - c0 + _children_cpu() - k0)
+
+
+def _children_cpu() -> float:
+    t = os.times()
+    return t.children_user + t.children_system
+
+
+def _rss_mb(who: int = resource.RUSAGE_SELF) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024
+
+
+def fetch_settings(concurrency: int, clients: int) -> Any:
+    from bot.config import FetchConfig
+
+    # every synthetic feed lives on 127.0.0.1, so the per-host limit is lifted to the global one
+    return FetchConfig(concurrency=concurrency, per_host=concurrency, clients=clients)
+
+
+async def fetch_all(
+    urls: list[str], settings: Any, etags: dict[str, str] | None = None
+) -> list[Any]:
+    import bot
+    from bot.fetch import Fetcher
+
+    async with Fetcher(settings=settings, user_agent=bot.USER_AGENT) as f:
+        return await asyncio.gather(*(f.fetch(u, etag=(etags or {}).get(u)) for u in urls))
+
+
+async def run_cycle(urls: list[str], settings: Any, store: Any, ruleset: Any) -> Any:
+    import bot
+    from bot.config import FeedConfig
+    from bot.fetch import Fetcher
+    from bot.models import utcnow
+    from bot.pipeline import poll_feeds
+
+    feeds = [FeedConfig(url=u, name=f"feed {i}") for i, u in enumerate(urls)]
+    async with Fetcher(settings=settings, user_agent=bot.USER_AGENT) as f:
+        return await poll_feeds(
+            feeds, store=store, fetcher=f, ruleset=ruleset, destinations=(), clock=utcnow
+        )
+
+
+def bench_one(
+    n: int, *, items: int, latency: float, concurrency: int, clients: int
+) -> dict[str, Any]:
+    import feedparser
+
+    from bot.parse import parse_feed
+    from bot.rules import load_rules
+    from bot.store import Store
+
+    settings = fetch_settings(concurrency, clients)
+    ruleset = load_rules([ROOT / "rules"])
+    figs: dict[str, Figure] = {}
+    with feed_server(n, items, latency) as base, tempfile.TemporaryDirectory() as tmp:
+        urls = [f"{base}/feeds/{i}.xml" for i in range(n)]
+        with Store(Path(tmp) / "state.sqlite3") as store:
+            with measure(figs, "cycle1"):
+                r1 = asyncio.run(run_cycle(urls, settings, store, ruleset))
+            with measure(figs, "cycle2"):
+                r2 = asyncio.run(run_cycle(urls, settings, store, ruleset))
+        figs["cycle1"].items, figs["cycle2"].items = r1.items, r2.items
+        failed = len(r1.failed) + len(r2.failed)
+        rss_cycle = _rss_mb()
+        with measure(figs, "fetch200"):
+            results = asyncio.run(fetch_all(urls, settings))
+        etags = {r.url: r.etag for r in results}
+        with measure(figs, "fetch304"):
+            asyncio.run(fetch_all(urls, settings, etags))
+    bodies = [r.body for r in results]
+    with measure(figs, "feedparser"):
+        for body in bodies:
+            feedparser.parse(io.BytesIO(body))
+    with measure(figs, "parse_feed"):
+        parsed = [
+            parse_feed(b, url=u, headers=r.headers)
+            for b, u, r in zip(bodies, urls, results, strict=True)
+        ]
+    for name in ("fetch200", "fetch304"):
+        figs[name].items = n * items if name == "fetch200" else 0
+    figs["feedparser"].items = figs["parse_feed"].items = sum(len(p.items) for p in parsed)
+    with measure(figs, "parse_pool"), ProcessPoolExecutor(os.cpu_count() or 1) as pool:
+        list(pool.map(_parse_one, bodies, urls, chunksize=8))
+    figs["parse_pool"].items = figs["parse_feed"].items
+    return {
+        "n": n,
+        "figures": {k: asdict(v) for k, v in figs.items()},
+        "rss_cycle_mb": rss_cycle,
+        "failed": failed,
+        "new_items": r1.new,
+    }
+
+
+def _parse_one(body: bytes, url: str) -> int:
+    from bot.parse import parse_feed
+
+    return len(parse_feed(body, url=url).items)
+
+
+# ---------------------------------------------------------------------------- report
+
+
+def report(res: dict[str, Any], *, cores: int) -> list[str]:
+    f = {k: Figure(**v) for k, v in res["figures"].items()}
+    n = res["n"]
+    floor1 = max(f["fetch200"].wall, f["feedparser"].cpu / cores)
+    rows = [
+        f"N = {n:,} feeds ({res['new_items']:,} new items stored, {res['failed']} feed failures), "
+        f"peak RSS after both cycles {res['rss_cycle_mb']:.0f} MB",
+        f"  {'':<34}{'wall s':>8}{'CPU s':>8}{'items/s':>10}   target",
+        _row(
+            "cycle 1 (fetch+parse+store+match)",
+            f["cycle1"],
+            f"wall <= {1.3 * floor1:.2f}",
+            f["cycle1"].wall <= 1.3 * floor1,
+        ),
+        _row(
+            "cycle 2 (all 304)",
+            f["cycle2"],
+            f"CPU <= {1.2 * f['fetch304'].cpu:.2f}",
+            f["cycle2"].cpu <= 1.2 * f["fetch304"].cpu,
+        ),
+        _row("floor: fetch alone, 200s", f["fetch200"]),
+        _row("floor: fetch alone, 304s", f["fetch304"]),
+        _row(
+            "floor: feedparser.parse, 1 core",
+            f["feedparser"],
+            f"/ {cores} cores = {f['feedparser'].cpu / cores:.2f} s",
+        ),
+        _row("bot.parse.parse_feed, 1 core", f["parse_feed"]),
+        _row(f"parse_feed in a {cores}-process pool", f["parse_pool"]),
+    ]
+    if n == 200:
+        rows.append(
+            f"  vs rss2email 3.14 (76 s first poll): {76 / f['cycle1'].wall:.1f}x faster (target >= 10x)"
+        )
+    if n == 1000:
+        ok = res["rss_cycle_mb"] < 200
+        rows.append(
+            f"  peak RSS {res['rss_cycle_mb']:.0f} MB (target < 200 MB) {'ok' if ok else 'MISSED'}"
+        )
+    return rows
+
+
+def _row(name: str, fig: Figure, target: str = "", ok: bool | None = None) -> str:
+    mark = "" if ok is None else ("  ok" if ok else "  MISSED")
+    ips = f"{fig.items_per_s:>10,.0f}" if fig.items else f"{'':>10}"
+    return f"  {name:<34}{fig.wall:>8.2f}{fig.cpu:>8.2f}{ips}   {target}{mark}"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--n", type=int, nargs="+", default=[200, 1000])
+    ap.add_argument("--items", type=int, default=30)
+    ap.add_argument("--latency", type=float, default=0.2, help="seconds per response (default 0.2)")
+    ap.add_argument("--concurrency", type=int, default=100)
+    ap.add_argument("--clients", type=int, default=4)
+    ap.add_argument("--json", action="store_true", help="print raw figures as JSON lines too")
+    ap.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.serve is not None:
+        serve_main(args.serve, args.items, args.latency)
+        return 0
+    if args.one is not None:
+        res = bench_one(
+            args.one,
+            items=args.items,
+            latency=args.latency,
+            concurrency=args.concurrency,
+            clients=args.clients,
+        )
+        print(json.dumps(res))
+        return 0
+    cores = os.cpu_count() or 1
+    print(
+        f"poll_bench: {args.items}-item feeds, {args.latency * 1000:.0f} ms per response, "
+        f"concurrency {args.concurrency} over {args.clients} clients, {cores} cores"
+    )
+    for n in args.n:
+        out = subprocess.run(
+            [sys.executable, __file__, "--one", str(n), "--items", str(args.items), "--latency", str(args.latency),
+             "--concurrency", str(args.concurrency), "--clients", str(args.clients)],
+            check=True, capture_output=True, text=True,
+        ).stdout  # fmt: skip
+        res = json.loads(out.strip().splitlines()[-1])
+        print()
+        print("\n".join(report(res, cores=cores)))
+        if args.json:
+            print(json.dumps(res))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
