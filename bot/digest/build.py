@@ -8,6 +8,7 @@ rank by score, then recency.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections import Counter
@@ -150,39 +151,41 @@ def _is_cjk(ch: str) -> bool:
 
 def is_same_story(a: _Candidate, b: _Candidate) -> bool:
     link_a = a.item.canonical_link or a.item.link
-    link_b = b.item.canonical_link or b.item.link
-    if link_a and link_a == link_b:
+    if link_a and link_a == (b.item.canonical_link or b.item.link):
         return True
-    if abs(a.when - b.when) > SAME_STORY_WINDOW or len(a.tokens) < 3 or len(b.tokens) < 3:
+    return has_similar_title(a, b)
+
+
+def has_similar_title(a: _Candidate, b: _Candidate) -> bool:
+    """Jaccard similarity of title tokens >= TITLE_SIMILARITY, published within the window."""
+    la, lb = len(a.tokens), len(b.tokens)
+    if la < 3 or lb < 3 or min(la, lb) < TITLE_SIMILARITY * max(la, lb):
+        return False
+    if abs(a.when - b.when) > SAME_STORY_WINDOW:
         return False
     overlap = len(a.tokens & b.tokens)
-    return overlap / len(a.tokens | b.tokens) >= TITLE_SIMILARITY
+    return overlap >= TITLE_SIMILARITY * (la + lb - overlap)
 
 
 def collapse_same_story(candidates: Sequence[_Candidate]) -> list[_Candidate]:
     """One candidate per story: the best-scored, most recent one, naming the other outlets.
 
-    Only stories sharing a title token (or a link) are compared, so this stays near-linear for
-    the usual digest where most titles differ.
+    Near-identical titles are found with prefix filtering: with every title's tokens ordered
+    rarest first, two titles of Jaccard similarity >= t must share one of their first
+    ``len - ceil(t * len) + 1`` tokens. Indexing only those keeps this near-linear even when
+    most titles share common words ("Vietnam", "Japan").
     """
     ordered = sorted(candidates, key=_rank)
+    df = Counter(tok for c in ordered for tok in c.tokens)
     leaders: list[_Candidate] = []
-    by_token: dict[str, list[int]] = {}
+    by_prefix: dict[str, list[int]] = {}
     by_link: dict[str, int] = {}
     for cand in ordered:
         link = cand.item.canonical_link or cand.item.link
-        seen: set[int] = set()
-        home: int | None = by_link.get(link) if link else None
+        home = by_link.get(link) if link else None
+        prefix = _prefix(cand.tokens, df)
         if home is None:
-            for token in cand.tokens:
-                for idx in by_token.get(token, ()):
-                    if idx not in seen:
-                        seen.add(idx)
-                        if is_same_story(leaders[idx], cand):
-                            home = idx
-                            break
-                if home is not None:
-                    break
+            home = _similar_leader(cand, prefix, leaders, by_prefix)
         if home is not None:
             leaders[home].merged.append(cand)
             continue
@@ -190,9 +193,30 @@ def collapse_same_story(candidates: Sequence[_Candidate]) -> list[_Candidate]:
         idx = len(leaders) - 1
         if link:
             by_link[link] = idx
-        for token in cand.tokens:
-            by_token.setdefault(token, []).append(idx)
+        for token in prefix:
+            by_prefix.setdefault(token, []).append(idx)
     return [_with_coverage(c) for c in leaders]
+
+
+def _prefix(tokens: frozenset[str], df: Counter[str]) -> list[str]:
+    ranked = sorted(tokens, key=lambda t: (df[t], t))
+    return ranked[: len(ranked) - math.ceil(TITLE_SIMILARITY * len(ranked)) + 1]
+
+
+def _similar_leader(
+    cand: _Candidate,
+    prefix: Sequence[str],
+    leaders: Sequence[_Candidate],
+    by_prefix: dict[str, list[int]],
+) -> int | None:
+    seen: set[int] = set()
+    for token in prefix:
+        for idx in by_prefix.get(token, ()):
+            if idx not in seen:
+                seen.add(idx)
+                if has_similar_title(leaders[idx], cand):
+                    return idx
+    return None
 
 
 def _with_coverage(cand: _Candidate) -> _Candidate:

@@ -8,7 +8,6 @@ templates autoescape, so feed text can never become markup.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,6 @@ PLAIN_MARK = ("*", "*")
 JSON_VERSION = 1
 
 
-@lru_cache(maxsize=8)
 def _environment(templates_dir: Path | None) -> jinja2.Environment:
     search = [str(templates_dir)] if templates_dir is not None else []
     env = jinja2.Environment(

@@ -69,18 +69,19 @@ def strip_html(fragment: str) -> str:
     return clean_line("".join(parser.parts))
 
 
-def is_control(ch: str) -> bool:
-    # Cc: C0/C1 controls (ESC, NEL, ...); Cf: bidi overrides and other invisible formatting that
-    # could make a title read differently from what it is. ZWJ/ZWNJ stay: scripts need them.
-    return unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\u200c\u200d"
+# C0/C1 controls (ESC, NEL, ...) and the invisible format characters (bidi overrides, soft hyphen,
+# word joiners, BOM, tag characters) that can make a title read differently from what it is.
+# ZWNJ/ZWJ (U+200C/D) stay: Indic and emoji text needs them.
+_CONTROL = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u180e\u200b\u200e\u200f"
+    "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000e0001\U000e0020-\U000e007f]"
+)
 
 
 def clean_line(text: str) -> str:
     """One line of display text: NFC, all line breaks/whitespace runs -> one space, controls dropped."""
     text = _BREAKING.sub(" ", unicodedata.normalize("NFC", text))
-    if any(is_control(ch) for ch in text):
-        text = "".join(ch for ch in text if not is_control(ch))
-    return text.strip()
+    return _CONTROL.sub("", text).strip()
 
 
 def find_terms(text: str, terms: Iterable[str]) -> list[Span]:
