@@ -68,3 +68,16 @@ def test_own_positives_in_four_languages(rules, title: str) -> None:  # type: ig
 )
 def test_own_hard_negatives(rules, title: str) -> None:  # type: ignore[no-untyped-def]
     assert rules.match(Document(title=title)) == [], title
+
+
+def test_the_guides_worked_examples_pass(tmp_path: Path) -> None:
+    """docs/rules.md's YAML blocks are real rules whose examples hold."""
+    import re
+
+    blocks = re.findall(r"```yaml\n(.*?)```", (ROOT / "docs" / "rules.md").read_text("utf-8"), re.S)
+    (tmp_path / "a.yaml").write_text(blocks[0], encoding="utf-8")
+    body = "".join("  " + b.replace("\n", "\n  ").rstrip() + "\n" for b in blocks[1:])
+    (tmp_path / "b.yaml").write_text("rules:\n" + body, encoding="utf-8")
+    outcomes = run_examples(load_rules([tmp_path]))
+    assert len(outcomes) >= 12
+    assert [o.example.text for o in outcomes if not o.passed] == []
