@@ -31,6 +31,17 @@ _BOLD, _HIT, _OK, _BAD, _DIM, _RESET = (
 )
 
 
+def _rules_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--rules",
+        type=Path,
+        action="append",
+        metavar="PATH",
+        dest="paths",
+        help="rule file or folder (repeatable; default: the config's rules.paths, else ./rules)",
+    )
+
+
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "rules",
@@ -41,16 +52,32 @@ def register(sub: Any) -> None:
     actions = p.add_subparsers(dest="rules_action", metavar="ACTION")
     p.set_defaults(func=lambda _args: _usage(p))
 
-    check = actions.add_parser("check", help="validate rule files (exit 2 with file:line:col)")
+    check = actions.add_parser(
+        "check",
+        help="validate rule files (exit 2 with file:line:col)",
+        description="Validate rule files: unknown keys, empty groups, bad wildcards, duplicate "
+        "rule names and unknown aliases are errors reported as file:line:col (exit 2). Without "
+        "PATH, the config's rules.paths (or ./rules).",
+    )
     check.add_argument("paths", nargs="*", type=Path, metavar="PATH")
     check.set_defaults(func=run_check)
 
-    test = actions.add_parser("test", help="run every rule's examples (exit 1 on a failure)")
+    test = actions.add_parser(
+        "test",
+        help="run every rule's examples (exit 1 on a failure)",
+        description="Run every rule's `examples` (match / no_match). A failure shows the example "
+        "and which terms did or did not match; exit 1 when any example fails.",
+    )
     test.add_argument("paths", nargs="*", type=Path, metavar="PATH")
     test.add_argument("--verbose", "-v", action="store_true", help="also show passing examples")
     test.set_defaults(func=run_test)
 
-    explain = actions.add_parser("explain", help="show which rules match a text and why")
+    explain = actions.add_parser(
+        "explain",
+        help="show which rules match a text and why",
+        description="For each rule: matched or not, the score, and which terms matched where, "
+        "with the spans highlighted (on a terminal). --json for machines.",
+    )
     source = explain.add_mutually_exclusive_group(required=True)
     source.add_argument("--url", help="fetch an article page and match its main text")
     source.add_argument("--file", type=Path, help="a text or HTML file (first line = title)")
@@ -59,21 +86,34 @@ def register(sub: Any) -> None:
     explain.add_argument("--lang", help="the item's language (en, vi, ja, id)")
     explain.add_argument("--json", action="store_true", help="machine-readable output")
     explain.add_argument("--all", action="store_true", help="also list rules with no term found")
-    explain.add_argument("--rules", type=Path, action="append", metavar="PATH", dest="paths")
-    explain.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    _rules_option(explain)
+    explain.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="highlight matched spans with ANSI colours (default: auto, on a terminal)",
+    )
     explain.set_defaults(func=run_explain)
 
-    suggest = actions.add_parser("suggest", help="key phrases in example articles no rule covers")
+    suggest = actions.add_parser(
+        "suggest",
+        help="key phrases in example articles no rule covers",
+        description="List candidate key phrases (multi-word names, recurring n-grams, Japanese "
+        "n-grams) per language in example articles that no rule covers yet.",
+    )
     suggest.add_argument("files", nargs="+", type=Path, metavar="FILE")
     suggest.add_argument("--top", type=int, default=20, help="phrases per language (default 20)")
-    suggest.add_argument("--rules", type=Path, action="append", metavar="PATH", dest="paths")
+    _rules_option(suggest)
     suggest.set_defaults(func=run_suggest)
 
     backtest = actions.add_parser(
-        "backtest", help="re-run the rules over stored items: what would be added or dropped"
+        "backtest",
+        help="re-run the rules over stored items: what would be added or dropped",
+        description="Re-run the current rules over items already stored and show what would now "
+        "be added or dropped compared with what was matched and delivered, before an edit goes live.",
     )
     backtest.add_argument("--since", default="7d", help="items fetched in this window (default 7d)")
-    backtest.add_argument("--rules", type=Path, action="append", metavar="PATH", dest="paths")
+    _rules_option(backtest)
     backtest.add_argument("--json", action="store_true", help="machine-readable output")
     backtest.set_defaults(func=run_backtest)
 

@@ -55,10 +55,9 @@ class Backtest:
 def backtest(store: Store, ruleset: RuleSet, *, since: datetime | None) -> Backtest:
     """Compare the stored matches (and deliveries) of items fetched since `since` with `ruleset`."""
     rows = store.items_since(since)
-    stored: dict[int, set[str]] = {}
-    for item_id, rule in store.db.execute("SELECT item_id, rule FROM matches"):
-        stored.setdefault(item_id, set()).add(rule)
-    delivered = {r[0] for r in store.db.execute("SELECT DISTINCT item_id FROM deliveries")}
+    ids = [int(r["id"]) for r in rows]
+    stored = store.matched_rules(ids)
+    delivered = store.queued_items(ids)
     diffs: list[BacktestRow] = []
     for row in rows:
         doc = Document(

@@ -320,6 +320,25 @@ class Store(OutboxMixin):
             )
         return cur.rowcount
 
+    def matched_rules(self, item_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+        """The rules each stored item matched when it was stored."""
+        return {i: tuple(m.rule for m in ms) for i, ms in self._matches(list(item_ids)).items()}
+
+    def queued_items(self, item_ids: Sequence[int]) -> set[int]:
+        """Those of `item_ids` that were queued for at least one destination."""
+        out: set[int] = set()
+        ids = list(item_ids)
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            out.update(
+                int(r[0])
+                for r in self.db.execute(
+                    f"SELECT DISTINCT item_id FROM deliveries WHERE item_id IN ({marks})", chunk
+                )
+            )
+        return out
+
     def count_items(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM items").fetchone()[0])
 
