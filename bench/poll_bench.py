@@ -367,12 +367,18 @@ def bench_one(
             parse_feed(b, url=u, headers=r.headers)
             for b, u, r in zip(bodies, urls, results, strict=True)
         ]
+    from bot.models import Document
+
+    with measure(figs, "match"):
+        for feed in parsed:
+            for it in feed.items:
+                ruleset.match(Document(it.title, it.summary, it.content, it.lang))
     for name in ("fetch200", "fetch304"):
         figs[name].items = n * items if name == "fetch200" else 0
     figs["feedparser"].items = figs["parse_feed"].items = sum(len(p.items) for p in parsed)
     with measure(figs, "parse_pool"), ProcessPoolExecutor(os.cpu_count() or 1) as pool:
         list(pool.map(_parse_one, bodies, urls, chunksize=8))
-    figs["parse_pool"].items = figs["parse_feed"].items
+    figs["parse_pool"].items = figs["match"].items = figs["parse_feed"].items
     return {
         "n": n,
         "figures": {k: asdict(v) for k, v in figs.items()},
@@ -420,6 +426,7 @@ def report(res: dict[str, Any], *, cores: int) -> list[str]:
         ),
         _row("bot.parse.parse_feed, 1 core", f["parse_feed"]),
         _row(f"parse_feed in a {cores}-process pool", f["parse_pool"]),
+        _row("rules: ruleset.match alone, 1 core", f["match"]),
     ]
     if n == 200:
         rows.append(
@@ -447,7 +454,9 @@ def main() -> int:
     ap.add_argument("--items", type=int, default=30)
     ap.add_argument("--latency", type=float, default=0.2, help="seconds per response (default 0.2)")
     ap.add_argument("--concurrency", type=int, default=100)
-    ap.add_argument("--clients", type=int, default=4)
+    ap.add_argument(
+        "--clients", type=int, default=4, help="[fetch] clients (raised to keep pools <= 10)"
+    )
     ap.add_argument("--json", action="store_true", help="print raw figures as JSON lines too")
     ap.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
@@ -465,10 +474,13 @@ def main() -> int:
         )
         print(json.dumps(res))
         return 0
+    from bot.fetch.fetcher import client_count
+
     cores = os.cpu_count() or 1
+    clients = client_count(fetch_settings(args.concurrency, args.clients))
     print(
         f"poll_bench: {args.items}-item feeds, {args.latency * 1000:.0f} ms per response, "
-        f"concurrency {args.concurrency} over {args.clients} clients, {cores} cores"
+        f"concurrency {args.concurrency} over {clients} httpx clients, {cores} cores"
     )
     for n in args.n:
         out = subprocess.run(

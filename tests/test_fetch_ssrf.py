@@ -169,3 +169,10 @@ async def test_article_errors_are_fetch_errors(server: LocalServer) -> None:
     async with fetcher() as f:
         with pytest.raises(FetchError, match="404"):
             await f.fetch_article(url, allow_private_hosts=True)
+
+
+async def test_article_that_is_not_html_is_refused(server: LocalServer) -> None:
+    url = server.static("/report.pdf", b"%PDF-1.7 binary", ctype="application/pdf")
+    async with fetcher() as f:
+        with pytest.raises(FetchError, match="application/pdf, not an HTML page"):
+            await f.fetch_article(url, allow_private_hosts=True)
