@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 from collections.abc import Awaitable, Callable, Iterable
 from ipaddress import IPv4Address, IPv6Address, ip_address
 from typing import Any
@@ -147,6 +148,7 @@ def connected_address(stream: httpcore.AsyncNetworkStream) -> IPAddress | None:
 def guarded_transport(
     *,
     limits: httpx.Limits,
+    tls: ssl.SSLContext,
     is_allowed: AddressPolicy = is_public_address,
     resolve: Resolver = system_resolve,
 ) -> httpx.AsyncHTTPTransport:
@@ -155,10 +157,10 @@ def guarded_transport(
     Proxies from the environment are ignored on purpose: through a proxy the only address we could
     check is the proxy's.
     """
-    transport = httpx.AsyncHTTPTransport(trust_env=False, limits=limits)
+    transport = httpx.AsyncHTTPTransport(verify=tls, trust_env=False, limits=limits)
     # httpx offers no public hook for httpcore's network backend; replacing the pool is the way
     transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=httpx.create_ssl_context(trust_env=False),
+        ssl_context=tls,
         max_connections=limits.max_connections,
         max_keepalive_connections=limits.max_keepalive_connections,
         keepalive_expiry=limits.keepalive_expiry,
