@@ -37,7 +37,9 @@ def register(sub: Any) -> None:
             "items) to stdout. Nothing is sent and the state file is not changed."
         ),
     )
-    preview.add_argument("--destination", "-d", required=True, metavar="NAME")
+    preview.add_argument(
+        "--destination", "-d", required=True, metavar="NAME", help="a [[destinations]] name"
+    )
     preview.add_argument(
         "--format",
         "-f",
@@ -54,7 +56,9 @@ def register(sub: Any) -> None:
             "Items are marked delivered only when the channel accepted it. Exit 1 if it failed."
         ),
     )
-    send.add_argument("--destination", "-d", required=True, metavar="NAME")
+    send.add_argument(
+        "--destination", "-d", required=True, metavar="NAME", help="a [[destinations]] name"
+    )
     send.set_defaults(func=run_send)
 
 

@@ -14,7 +14,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.config import DestinationConfig
 from bot.digest.text import (
@@ -112,9 +112,14 @@ def _candidate(
         item=item,
         matches=wanted,
         entry=entry,
-        when=item.published or item.fetched_at,
+        when=as_utc(item.published or item.fetched_at),
         tokens=title_tokens(title),
     )
+
+
+def as_utc(dt: datetime) -> datetime:
+    # a naive time from a feed is taken as UTC, so naive and aware times can be compared
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
 
 
 def make_snippet(
