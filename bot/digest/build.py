@@ -99,7 +99,7 @@ def _candidate(
         item_id=item.item_id,
         title=title,
         link=item.link,
-        outlet=clean_line(item.outlet) or item.feed_url,
+        outlet=clean_line(item.outlet) or clean_line(item.feed_url),
         lang=clean_line(item.lang) if item.lang else None,
         published=item.published,
         snippet=snippet,

@@ -185,7 +185,7 @@ def digest_view(digest: Digest) -> DigestView:
         rules_fired=tuple((r, fired.get(r, 0)) for r in digest.rules_fired),
         health=tuple(
             HealthView(
-                name=clean_line(h.name) or h.url,
+                name=clean_line(h.name) or clean_line(h.url),
                 url=h.url,
                 status=health_status(h, tz, end),
                 failing=h.is_failing,
