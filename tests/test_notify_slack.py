@@ -39,8 +39,23 @@ def validate(payload: dict[str, Any]) -> None:
 
 
 class Sleeps(list[float]):
+    """A fake sleep that records waits and moves a fake monotonic clock (`now`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.now = 1000.0
+
     def __call__(self, seconds: float) -> None:
         self.append(seconds)
+        self.now += seconds
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def paced(notifier: Any, sleeps: Sleeps) -> Any:
+    notifier.monotonic = sleeps.monotonic
+    return notifier
 
 
 def send(receiver: Receiver, digest: Any, *, token: bool = False) -> Sleeps:
@@ -52,7 +67,7 @@ def send(receiver: Receiver, digest: Any, *, token: bool = False) -> Sleeps:
     )
     with httpx.Client(timeout=5) as http:
         notifier = create_notifier(destination(opts, kind="slack"), http=http, sleep=sleeps)
-        notifier.send(digest)
+        paced(notifier, sleeps).send(digest)
     return sleeps
 
 
@@ -209,3 +224,18 @@ def test_highlights_are_bold_with_zero_width_spaces_only_inside_words() -> None:
     runs = [("an ", False), ("ODA", True), (" loan, ", False), ("日本", True), ("と", False)]
     assert snippet_mrkdwn(runs) == "an *ODA* loan, *日本*\u200bと"
     assert snippet_mrkdwn([("<b>", True)]) == "*&lt;b&gt;*"
+
+
+def test_pacing_holds_across_digests_sent_by_one_notifier() -> None:
+    sleeps = Sleeps()
+    with Receiver().running() as r:
+        n = create_notifier(
+            destination(SlackOptions(webhook_url=r.url + WEBHOOK_PATH), kind="slack"), sleep=sleeps
+        )
+        paced(n, sleeps)
+        n.send(digest_of([item(1, "Tokyo")]))
+        sleeps.now += 0.25  # the next digest comes a quarter of a second later
+        n.send(digest_of([item(2, "Hanoi")]))
+        sleeps.now += 5.0  # and one much later: no wait
+        n.send(digest_of([item(3, "Osaka")]))
+    assert sleeps == [0.75] and len(r.requests) == 3

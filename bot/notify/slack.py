@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -63,14 +65,26 @@ class SlackNotifier(Channel[SlackOptions]):
     def uses_api(self) -> bool:
         return not self.options.webhook_url
 
+    #: monotonic seconds, replaceable in tests together with `sleep`
+    monotonic: Callable[[], float] = staticmethod(time.monotonic)
+    _last_post: float | None = None
+
     def send(self, digest: Digest) -> None:
         messages = slack_messages(digest)
         with client_for(self.http) as http:
             for k, message in enumerate(messages, 1):
-                if k > 1:
-                    self.sleep(MIN_INTERVAL)
+                self._pace()
                 self._deliver(http, message, part=f"{k} of {len(messages)}")
         log.info("slack: delivered %s in %d message(s) to %s", digest.key, len(messages), self.name)
+
+    def _pace(self) -> None:
+        """At most one message per MIN_INTERVAL from this notifier, across digests too (a retry
+        and a new digest for the same channel can follow each other in one cycle)."""
+        if self._last_post is not None:
+            wait = MIN_INTERVAL - (self.monotonic() - self._last_post)
+            if wait > 0:
+                self.sleep(wait)
+        self._last_post = self.monotonic()
 
     def _deliver(self, http: httpx.Client, message: dict[str, Any], *, part: str) -> None:
         rate_limited = server_errors = 0
