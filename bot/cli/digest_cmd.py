@@ -37,9 +37,7 @@ def register(sub: Any) -> None:
             "items) to stdout. Nothing is sent and the state file is not changed."
         ),
     )
-    preview.add_argument(
-        "--destination", "-d", required=True, metavar="NAME", help="a [[destinations]] name"
-    )
+    _destination_option(preview)
     preview.add_argument(
         "--format",
         "-f",
@@ -56,10 +54,14 @@ def register(sub: Any) -> None:
             "Items are marked delivered only when the channel accepted it. Exit 1 if it failed."
         ),
     )
-    send.add_argument(
+    _destination_option(send)
+    send.set_defaults(func=run_send)
+
+
+def _destination_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
         "--destination", "-d", required=True, metavar="NAME", help="a [[destinations]] name"
     )
-    send.set_defaults(func=run_send)
 
 
 def next_digest(config: Config, store: Store, name: str) -> Digest:
