@@ -239,3 +239,16 @@ def test_pacing_holds_across_digests_sent_by_one_notifier() -> None:
         sleeps.now += 5.0  # and one much later: no wait
         n.send(digest_of([item(3, "Osaka")]))
     assert sleeps == [0.75] and len(r.requests) == 3
+
+
+def test_in_place_waiting_is_bounded_per_send() -> None:
+    limited = Reply(429, "", {"Retry-After": "50"})
+    sleeps = Sleeps()
+    with Receiver(default=limited).running() as r:
+        n = create_notifier(
+            destination(SlackOptions(webhook_url=r.url + WEBHOOK_PATH), kind="slack"), sleep=sleeps
+        )
+        with pytest.raises(TransientDeliveryError) as info:
+            n.send(digest_of([item(1, "Tokyo")]))
+    assert sleeps == [50.0, 50.0]  # a third wait would pass two minutes: handed to the outbox
+    assert info.value.retry_after == 50.0 and len(r.requests) == 3

@@ -33,7 +33,8 @@ MIN_INTERVAL = 1.0  # Slack: about one message per second per channel
 DEFAULT_RETRY_AFTER = 30.0  # 429 without Retry-After
 RATE_LIMIT_RETRIES = 3
 SERVER_ERROR_RETRIES = 2
-#: a longer Retry-After is handed back to the outbox instead of holding a worker thread
+#: rate-limit waiting one send may do in place (in total); beyond it the wait is handed back to
+#: the outbox, so a worker thread is not held and the outbox lease (minutes) is never outlived
 MAX_INLINE_WAIT = 120.0
 # chat.postMessage errors worth retrying; every other "ok": false is permanent
 _TRANSIENT_API_ERRORS = frozenset(
@@ -68,9 +69,11 @@ class SlackNotifier(Channel[SlackOptions]):
     #: monotonic seconds, replaceable in tests together with `sleep`
     monotonic: Callable[[], float] = staticmethod(time.monotonic)
     _last_post: float | None = None
+    _waited = 0.0  # seconds of 429 waiting in the current send
 
     def send(self, digest: Digest) -> None:
         messages = slack_messages(digest)
+        self._waited = 0.0
         with client_for(self.http) as http:
             for k, message in enumerate(messages, 1):
                 self._pace()
@@ -94,7 +97,7 @@ class SlackNotifier(Channel[SlackOptions]):
                 return
             except _RateLimited as rl:
                 wait = rl.retry_after if rl.retry_after is not None else DEFAULT_RETRY_AFTER
-                if rate_limited >= RATE_LIMIT_RETRIES or wait > MAX_INLINE_WAIT:
+                if rate_limited >= RATE_LIMIT_RETRIES or self._waited + wait > MAX_INLINE_WAIT:
                     raise TransientDeliveryError(
                         f"slack: rate limited delivering part {part} to {self.name}; "
                         f"retry after {wait:.0f}s",
@@ -102,10 +105,13 @@ class SlackNotifier(Channel[SlackOptions]):
                         retry_after=wait,
                     ) from None
                 rate_limited += 1
+                self._waited += wait
                 log.info("slack: 429 for %s, waiting %.0fs", self.name, wait)
                 self.sleep(wait)
             except (_ServerError, TransientDeliveryError) as exc:
-                what = exc.what if isinstance(exc, _ServerError) else str(exc)
+                what = (
+                    exc.what if isinstance(exc, _ServerError) else str(exc).removeprefix("slack: ")
+                )
                 if server_errors >= SERVER_ERROR_RETRIES:
                     raise TransientDeliveryError(
                         f"slack: part {part} to {self.name} failed: {what}",
