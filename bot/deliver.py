@@ -7,6 +7,7 @@ accepted the message (see bot.store.outbox for the at-least-once contract).
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -46,9 +47,13 @@ def backoff(attempts: int, retry_after: float | None = None) -> float:
     return float(min(BACKOFF_BASE * 2 ** max(attempts - 1, 0), BACKOFF_CAP))
 
 
-def period_key(destination: str, now: datetime) -> str:
-    """The default outbox key: one digest per destination per second of composition."""
-    return f"{destination}:{now.isoformat(timespec='seconds')}"
+def adhoc_key(destination: str, now: datetime) -> str:
+    """A key for a digest sent outside any schedule (`once`, `digest send`): unique per call.
+
+    Scheduled digests pass a *period* key instead, which is what makes a cron that fires twice
+    for one period send once; an ad-hoc send must never be mistaken for an earlier one.
+    """
+    return f"{destination}:{now.isoformat(timespec='seconds')}:{uuid.uuid4().hex[:8]}"
 
 
 def source_health(store: Store, *, now: datetime) -> tuple[FeedHealth, ...]:
@@ -80,7 +85,7 @@ async def deliver(
     if entry is None:
         entry = store.compose_outbox(
             name,
-            key=key or period_key(name, now),
+            key=key or adhoc_key(name, now),
             now=now,
             urgent_only=urgent_only,
             allow_empty=destination.send_empty and not urgent_only,

@@ -186,3 +186,22 @@ def test_prune_forgets_only_old_items_nobody_is_owed(tmp_path: Path) -> None:
             "Vietnam Japan story 2",
             "Vietnam Japan story 3",
         ]
+
+
+def test_two_adhoc_sends_in_the_same_second_both_go_out(tmp_path: Path) -> None:
+    """`once` twice within a second: the second digest is new items, not a repeat of the first."""
+    clock = Clock()
+    with smtp_server() as (sink, port), Store(tmp_path / "s.sqlite3") as store:
+        dest = mail_destination(port)
+        add(store, 1)
+        assert (
+            run(deliver(dest, store=store, notifier=create_notifier(dest), clock=clock)).status
+            == SENT
+        )
+        add(store, 1, start=1)
+        assert (
+            run(deliver(dest, store=store, notifier=create_notifier(dest), clock=clock)).status
+            == SENT
+        )
+        assert len(sink.messages) == 2
+        assert sink.messages[0]["Message-ID"] != sink.messages[1]["Message-ID"]
