@@ -66,7 +66,7 @@ def _destination_option(parser: argparse.ArgumentParser) -> None:
 
 def next_digest(config: Config, store: Store, name: str) -> Digest:
     """What `send` would deliver next, built without writing to the store."""
-    from bot.deliver import period_key, source_health
+    from bot.deliver import adhoc_key, source_health
     from bot.digest import build_digest
     from bot.models import utcnow
     from bot.rules import load_rules
@@ -79,7 +79,7 @@ def next_digest(config: Config, store: Store, name: str) -> Digest:
         items, key, start, end = store.outbox_items(entry.id), entry.key, entry.period_start, now
     else:
         [state] = store.destination_states([name])
-        items, key = store.pending_items(name), period_key(name, now)
+        items, key = store.pending_items(name), adhoc_key(name, now)
         start, end = state.last_sent_at, now
     return build_digest(
         destination=destination,
