@@ -57,11 +57,16 @@ class Notifier:
         return self.address is not None
 
     def send(self, *assignments: str) -> None:
-        """Send ``KEY=value`` assignments in one datagram. Raises OSError if systemd is gone."""
+        """Send ``KEY=value`` assignments in one datagram.
+
+        Raises OSError if systemd is gone, and BlockingIOError (an OSError) if its queue is full:
+        the send never blocks, because it runs in the event loop that it reports on.
+        """
         if self.address is None or not assignments:
             return
         payload = "\n".join(assignments).encode()
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+            sock.setblocking(False)
             sock.sendto(payload, self.address)
 
     def ready(self, status: str | None = None) -> None:

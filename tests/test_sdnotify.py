@@ -82,3 +82,17 @@ def test_watchdog_interval_is_half_of_watchdog_usec() -> None:
     assert watchdog_interval({"WATCHDOG_USEC": "abc"}) is None
     # the watchdog belongs to another process (e.g. a wrapper): not ours to feed
     assert watchdog_interval({"WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "1"}) is None
+
+
+def test_full_queue_raises_instead_of_blocking(tmp_path: Path) -> None:
+    # nobody reads this socket: once its queue is full a send must fail fast, not hang the loop
+    path = tmp_path / "full.sock"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(path))
+    n = Notifier.from_env({"NOTIFY_SOCKET": str(path)})
+    try:
+        with pytest.raises(BlockingIOError):
+            for _ in range(10_000):
+                n.watchdog()
+    finally:
+        sock.close()

@@ -16,7 +16,14 @@ from bot import __version__
 from bot.errors import ConfigError, NewsbotError, RuleError
 
 #: subcommand modules under bot.cli, in the order --help lists them
-COMMAND_MODULES: tuple[str, ...] = ("once", "demo", "digest_cmd", "rules_cmd", "feeds_cmd")
+COMMAND_MODULES: tuple[str, ...] = (
+    "once",
+    "demo",
+    "digest_cmd",
+    "rules_cmd",
+    "feeds_cmd",
+    "service_cmd",
+)
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 

@@ -1,0 +1,429 @@
+"""`newsbot run`: the daemon. APScheduler 3.x `AsyncIOScheduler` in the same event loop as fetching.
+
+Jobs (all coroutines, all with explicit ``coalesce=True``, ``max_instances=1``, ``misfire_grace_time``):
+
+- ``feed:<url>``     poll one feed; afterwards the job's next run is moved to `bot.schedule.next_poll`
+                     (interval + jitter, exponential backoff, Retry-After). The interval trigger under
+                     it keeps the job alive whatever happens, and coalesces a suspension into one run.
+- ``digest:<name>``  one date job per destination, re-armed after each run with the next
+                     `DigestSlot`; its period key makes a repeated fire (DST) send once.
+- ``urgent:<name>``  urgent items that arrived in quiet hours, sent when they end.
+- ``retry``          composed digests whose send failed, once their backoff is over.
+- ``heartbeat``      WATCHDOG=1 + STATUS= to systemd, heartbeat in the state db, operator notices.
+- ``rules``          rule-file mtimes: an edit is loaded; a broken one is rejected, the old rules stay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import random
+import signal
+import sys
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot import USER_AGENT
+from bot.config import Config, DestinationConfig, FeedConfig
+from bot.deliver import deliver
+from bot.errors import ConfigError, DeliveryError, NewsbotError, RuleError
+from bot.fetch import Fetcher
+from bot.log import get_logger, kv
+from bot.models import Clock, Digest, DigestEntry, DigestGroup, utcnow
+from bot.notify import Notifier, create_notifier
+from bot.pipeline import FAILED, FeedOutcome, poll_feed
+from bot.rules import load_rules
+from bot.schedule import (
+    DigestSchedule,
+    DigestSlot,
+    RandomSource,
+    feed_misfire_grace,
+    first_poll,
+    next_poll,
+    quiet_until,
+)
+from bot.sdnotify import Notifier as SystemdNotifier
+from bot.sdnotify import watchdog_interval
+from bot.status import (
+    build_status,
+    claim_notice,
+    record_heartbeat,
+    record_rules_loaded,
+    record_rules_rejected,
+)
+from bot.store import Store
+
+log = get_logger("daemon")
+
+#: how often failed digests are looked at again (each has its own backoff in the outbox)
+RETRY_EVERY = 15.0
+#: how long SIGTERM waits for in-flight polls and deliveries before leaving them for next start
+STOP_GRACE = 7.0
+
+JobFunc = Callable[..., Coroutine[Any, Any, None]]
+
+
+def rule_files(paths: tuple[Path, ...]) -> dict[str, tuple[int, int]]:
+    """Each rule file's (mtime_ns, size): a change in either means an edit to pick up."""
+    found: dict[str, tuple[int, int]] = {}
+    for p in paths:
+        files = (
+            sorted(q for q in p.rglob("*") if q.suffix in (".yaml", ".yml")) if p.is_dir() else [p]
+        )
+        for f in files:
+            with contextlib.suppress(FileNotFoundError):  # deleted: its absence is the change
+                st = f.stat()
+                found[str(f)] = (st.st_mtime_ns, st.st_size)
+    return found
+
+
+def notice_digest(destination: DestinationConfig, *, key: str, title: str, text: str,
+                  now: datetime) -> Digest:  # fmt: skip
+    """An operator notice in the shape every channel already knows how to send."""
+    entry = DigestEntry(item_id=0, title=title, link=None, outlet="newsbot", lang="en",
+                        published=now, snippet=text, highlights=(), score=0.0, rules=())  # fmt: skip
+    return Digest(key=key, destination=destination.name, title=f"newsbot notice: {title}",
+                  period_start=None, period_end=now, timezone=destination.timezone,
+                  groups=(DigestGroup(name="newsbot notice", entries=(entry,)),))  # fmt: skip
+
+
+class Daemon:
+    def __init__(
+        self,
+        *,
+        load_config: Callable[[], Config],
+        clock: Clock = utcnow,
+        rand: RandomSource | None = None,
+        systemd: SystemdNotifier | None = None,
+        environ: dict[str, str] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.load_config = load_config
+        self.clock = clock
+        self.rand = rand or random.Random().random
+        self.systemd = systemd or SystemdNotifier.from_env()
+        self.environ = dict(os.environ if environ is None else environ)
+        self.transport = transport
+        self.config = load_config()
+        self.ruleset = load_rules(list(self.config.rules.paths))
+        self.rule_stamp = rule_files(self.config.rules.paths)
+        self.started_at = clock()
+        self.last_cycle_at: datetime | None = None
+        self.inflight: set[asyncio.Task[Any]] = set()
+        self.stopping = asyncio.Event()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def run(self) -> int:
+        """Run until SIGTERM/SIGINT; returns the exit code (0 on a clean stop)."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stopping.set)
+        loop.add_signal_handler(signal.SIGHUP, lambda: self._spawn(self.reload("SIGHUP")))
+        self.http = httpx.Client(headers={"User-Agent": USER_AGENT}, timeout=30.0)
+        self.scheduler = AsyncIOScheduler(event_loop=loop, timezone=UTC)
+        self.scheduler.add_listener(self._on_event, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES
+                                    | EVENT_JOB_ERROR)  # fmt: skip
+        with Store(self.config.state.path) as store:
+            self.store = store
+            async with Fetcher(settings=self.config.fetch, user_agent=USER_AGENT,
+                               transport=self.transport) as fetcher:  # fmt: skip
+                self.fetcher = fetcher
+                self._apply(self.config)
+                record_rules_loaded(store, files=[str(f) for f in self.ruleset.files],
+                                    rules=len(self.ruleset), now=self.clock())  # fmt: skip
+                self._add_service_jobs()
+                self.scheduler.start()
+                log.info(kv("daemon_started", pid=os.getpid(), feeds=len(self.config.feeds),
+                            destinations=len(self.config.destinations),
+                            rules=len(self.ruleset)))  # fmt: skip
+                await self.heartbeat()
+                self._tell_systemd("READY=1", f"STATUS={self.status_line()}")
+                await self.stopping.wait()
+                await self._stop()
+        self.http.close()
+        return 0
+
+    async def _stop(self) -> None:
+        log.info(kv("daemon_stopping", inflight=len(self.inflight)))
+        self._tell_systemd("STOPPING=1")
+        self.scheduler.shutdown(wait=False)
+        if self.inflight:
+            # a delivery that does not finish in time stays claimed in the outbox and is sent again
+            # after its lease: at-least-once, never lost
+            _done, late = await asyncio.wait(self.inflight, timeout=STOP_GRACE)
+            for task in late:
+                task.cancel()
+            if late:
+                await asyncio.wait(late, timeout=1.0)
+        log.info(kv("daemon_stopped"))
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self.inflight.add(task)
+        task.add_done_callback(self.inflight.discard)
+
+    def _tracked(self, func: JobFunc) -> JobFunc:
+        """Wrap a job so SIGTERM can wait for it to finish."""
+
+        async def job(*args: Any) -> None:
+            task = asyncio.current_task()
+            if task is not None:
+                self.inflight.add(task)
+            try:
+                await func(*args)
+            finally:
+                if task is not None:
+                    self.inflight.discard(task)
+
+        job.__name__ = func.__name__
+        return job
+
+    def _tell_systemd(self, *assignments: str) -> None:
+        # a systemd that cannot take a datagram must not stop the daemon; if it stays that way
+        # the missing WATCHDOG=1 gets us restarted, which is the right outcome
+        try:
+            self.systemd.send(*(a.replace("\n", " ") for a in assignments))
+        except OSError as exc:
+            log.warning(kv("sd_notify_failed", error=str(exc)))
+
+    def _on_event(self, event: Any) -> None:
+        if event.code == EVENT_JOB_MISSED:
+            log.warning(kv("job_missed", job=event.job_id, scheduled=event.scheduled_run_time))
+        elif event.code == EVENT_JOB_MAX_INSTANCES:
+            log.warning(kv("job_skipped", job=event.job_id, reason="still running"))
+        else:
+            log.error(kv("job_crashed", job=event.job_id, error=repr(event.exception)))
+
+    # ------------------------------------------------------------------ jobs
+
+    def _add(self, job_id: str, func: JobFunc, trigger: Any, *, grace: int | None,
+             args: tuple[Any, ...] = (), next_run_time: datetime | None = None) -> None:  # fmt: skip
+        extra = {"next_run_time": next_run_time} if next_run_time is not None else {}
+        self.scheduler.add_job(self._tracked(func), trigger, args=args, id=job_id, name=job_id,
+                               replace_existing=True, coalesce=True, max_instances=1,
+                               misfire_grace_time=grace, **extra)  # fmt: skip
+
+    def _add_service_jobs(self) -> None:
+        beat = self.config.service.heartbeat
+        dog = watchdog_interval(self.environ)
+        every = min(beat, dog) if dog else beat
+        self._add("heartbeat", self.heartbeat, IntervalTrigger(seconds=every), grace=None)
+        self._add("retry", self.retry, IntervalTrigger(seconds=RETRY_EVERY), grace=None)
+        if self.config.rules.watch:
+            self._add("rules", self.watch_rules, IntervalTrigger(seconds=beat), grace=None)
+
+    def _apply(self, config: Config) -> None:
+        """(Re)create the notifiers, feed jobs and digest jobs for `config`."""
+        self.config = config
+        self.notifiers: dict[str, Notifier] = {
+            d.name: create_notifier(d, http=self.http, stream=sys.stdout)
+            for d in config.destinations
+        }
+        self.store.sync_feeds([(f.url, f.name) for f in config.feeds])
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith(("feed:", "digest:")):
+                job.remove()
+        now = self.clock()
+        for feed in config.feeds:
+            if feed.enabled and not self.store.feed(feed.url).disabled:
+                self._add(f"feed:{feed.url}", self.poll, IntervalTrigger(seconds=feed.interval),
+                          grace=feed_misfire_grace(feed.interval), args=(feed,),
+                          next_run_time=self._first_poll(feed, now))  # fmt: skip
+        for dest in config.destinations:
+            schedule = DigestSchedule.for_destination(dest)
+            if schedule is not None:
+                self._arm_digest(dest, schedule.next_slot(None, now))
+
+    def _first_poll(self, feed: FeedConfig, now: datetime) -> datetime:
+        state = self.store.feed(feed.url)
+        # a feed backing off (or told Retry-After) keeps its wait across restarts and reloads
+        if state.consecutive_failures and state.next_poll_at and state.next_poll_at > now:
+            return state.next_poll_at
+        return first_poll(now=now, interval=feed.interval, jitter=self.config.service.jitter,
+                          rand=self.rand)  # fmt: skip
+
+    def _arm_digest(self, dest: DestinationConfig, slot: DigestSlot) -> None:
+        # grace None: a digest runs however late (the loop was blocked, the machine slept);
+        # the chain of date jobs must never break
+        when = max(slot.send_at, self.clock())
+        self._add(f"digest:{dest.name}", self.digest, DateTrigger(run_date=when), grace=None,
+                  args=(dest.name, slot))  # fmt: skip
+
+    async def poll(self, feed: FeedConfig) -> None:
+        outcome = await poll_feed(feed, store=self.store, fetcher=self.fetcher,
+                                  ruleset=self.ruleset, destinations=self.config.destinations,
+                                  clock=self.clock)  # fmt: skip
+        now = self.clock()
+        self.last_cycle_at = now
+        when = next_poll(now=now, interval=feed.interval, jitter=self.config.service.jitter,
+                         rand=self.rand, failures=outcome.consecutive_failures,
+                         max_backoff=self.config.service.max_backoff,
+                         retry_after=outcome.retry_after)  # fmt: skip
+        self.store.set_next_poll(feed.url, when)
+        job_id = f"feed:{feed.url}"
+        if self.store.feed(feed.url).disabled:
+            log.error(kv("feed_job_removed", feed=feed.name, reason="disabled (HTTP 410)"))
+            self._remove(job_id)
+        elif self.scheduler.get_job(job_id) is not None:  # not removed by a reload meanwhile
+            self.scheduler.modify_job(job_id, next_run_time=when)
+        if outcome.status == FAILED:
+            await self._feed_notice(feed, outcome)
+        if outcome.new:
+            await self._after_new_items(now)
+
+    def _remove(self, job_id: str) -> None:
+        if self.scheduler.get_job(job_id) is not None:
+            self.scheduler.remove_job(job_id)
+
+    async def _after_new_items(self, now: datetime) -> None:
+        """Destinations without a schedule get new items now; urgent ones go out at once."""
+        for dest in self.config.destinations:
+            scheduled = DigestSchedule.for_destination(dest) is not None
+            if scheduled and not dest.urgent:
+                continue
+            send_at = quiet_until(dest, now)
+            if send_at > now:
+                self._add(f"urgent:{dest.name}", self.send_urgent, DateTrigger(run_date=send_at),
+                          grace=None, args=(dest.name, scheduled))  # fmt: skip
+                continue
+            await self.send_urgent(dest.name, scheduled)
+
+    async def send_urgent(self, name: str, urgent_only: bool) -> None:
+        dest = self._destination(name)
+        if dest is None:
+            return
+        now = self.clock()
+        # microseconds in the key: two feeds finishing in one second must not share a digest key
+        key = f"{name}@{'urgent' if urgent_only else 'now'}:{now.isoformat()}"
+        await self._deliver(dest, key=key, urgent_only=urgent_only)
+
+    async def digest(self, name: str, slot: DigestSlot) -> None:
+        dest = self._destination(name)
+        schedule = DigestSchedule.for_destination(dest) if dest else None
+        if dest is None or schedule is None:
+            return  # the destination was removed or unscheduled by a reload
+        try:
+            await self._deliver(dest, key=slot.key)
+        finally:
+            self._arm_digest(dest, schedule.next_slot(slot.fire_time, self.clock()))
+
+    async def retry(self) -> None:
+        now = self.clock()
+        for dest in self.config.destinations:
+            if self.store.due_outbox(dest.name, now=now) is not None:
+                await self._deliver(dest, key=None)
+
+    async def _deliver(self, dest: DestinationConfig, *, key: str | None,
+                       urgent_only: bool = False) -> None:  # fmt: skip
+        outcome = await deliver(dest, store=self.store, notifier=self.notifiers[dest.name],
+                                clock=self.clock, key=key, highlight=self.ruleset.highlight,
+                                urgent_only=urgent_only)  # fmt: skip
+        if outcome.status != "nothing":
+            log.info(kv("delivery", destination=dest.name, status=outcome.status,
+                        items=outcome.items, key=outcome.key))  # fmt: skip
+
+    def _destination(self, name: str) -> DestinationConfig | None:
+        return next((d for d in self.config.destinations if d.name == name), None)
+
+    # ------------------------------------------------------------------ health
+
+    async def heartbeat(self) -> None:
+        now = self.clock()
+        self._tell_systemd("WATCHDOG=1", f"STATUS={self.status_line()}")
+        record_heartbeat(self.store, pid=os.getpid(), started_at=self.started_at, now=now,
+                         last_cycle_at=self.last_cycle_at)  # fmt: skip
+        await self._destination_notices(now)
+
+    def status_line(self) -> str:
+        report = build_status(self.store, config=self.config, now=self.clock())
+        last = self.last_cycle_at.strftime("%H:%M:%SZ") if self.last_cycle_at else "none yet"
+        rules = "rules ok" if not (report.rules and report.rules.error) else "rule edit rejected"
+        return (f"last poll {last}; {len(report.feeds)} feeds, {len(report.failing_feeds)} "
+                f"failing; {report.pending} items pending; {rules}")  # fmt: skip
+
+    async def _feed_notice(self, feed: FeedConfig, outcome: FeedOutcome) -> None:
+        limit = self.config.service.notice_feed_failures
+        if outcome.consecutive_failures != limit:
+            return  # exactly at the threshold: one notice per failing streak
+        text = (f"Feed {feed.name} ({feed.url}) failed {limit} times in a row. "
+                f"Last error: {outcome.error}")  # fmt: skip
+        await self._notice(f"feed:{feed.url}:{self.clock().isoformat()}",
+                           title=f"feed failing: {feed.name}", text=text)  # fmt: skip
+
+    async def _destination_notices(self, now: datetime) -> None:
+        limit = timedelta(seconds=self.config.service.notice_destination_failing_for)
+        for state in self.store.destination_states([d.name for d in self.config.destinations]):
+            since = state.failing_since
+            if since is None or now - since < limit or state.name == self._notice_target():
+                continue
+            text = (f"Destination {state.name} has been failing since {since.isoformat()}. "
+                    f"{state.pending} items pending. Last error: {state.last_error}")  # fmt: skip
+            await self._notice(f"destination:{state.name}:{since.isoformat()}",
+                               title=f"destination failing: {state.name}", text=text)  # fmt: skip
+
+    def _notice_target(self) -> str | None:
+        return self.config.service.notice_destination
+
+    async def _notice(self, notice: str, *, title: str, text: str) -> None:
+        log.warning(kv("operator_notice", notice=title, detail=text))
+        target = self._destination(self._notice_target() or "")
+        if target is None or not claim_notice(self.store, notice, now=self.clock()):
+            return
+        digest = notice_digest(target, key=f"notice:{notice}", title=title, text=text,
+                               now=self.clock())  # fmt: skip
+        try:
+            await asyncio.to_thread(self.notifiers[target.name].send, digest)
+        except DeliveryError as exc:
+            log.error(kv("notice_failed", destination=target.name, error=str(exc)))
+
+    # ------------------------------------------------------------------ reloading
+
+    async def watch_rules(self) -> None:
+        stamp = rule_files(self.config.rules.paths)
+        if stamp != self.rule_stamp:
+            self.rule_stamp = stamp
+            self._load_rules(self.config, reason="rule file changed")
+
+    def _load_rules(self, config: Config, *, reason: str) -> bool:
+        now = self.clock()
+        try:
+            ruleset = load_rules(list(config.rules.paths))
+        except RuleError as exc:
+            log.error(kv("rules_rejected", reason=reason, error=str(exc), kept=len(self.ruleset)))
+            record_rules_rejected(self.store, error=str(exc), now=now)
+            return False
+        self.ruleset = ruleset
+        record_rules_loaded(self.store, files=[str(f) for f in ruleset.files], rules=len(ruleset),
+                            now=now)  # fmt: skip
+        log.info(kv("rules_loaded", reason=reason, rules=len(ruleset), files=len(ruleset.files)))
+        return True
+
+    async def reload(self, reason: str) -> None:
+        """SIGHUP: re-read config and rules; anything broken is rejected and the old stays."""
+        self._tell_systemd("RELOADING=1")
+        try:
+            try:
+                config = self.load_config()
+            except (ConfigError, NewsbotError) as exc:
+                log.error(kv("config_rejected", reason=reason, error=str(exc)))
+                return
+            self.rule_stamp = rule_files(config.rules.paths)
+            if not self._load_rules(config, reason=reason):
+                return
+            if config.state.path != self.config.state.path:
+                log.warning(kv("config_partly_applied", reason="[state] path needs a restart"))
+            self._apply(config)
+            log.info(kv("config_reloaded", reason=reason, feeds=len(config.feeds),
+                        destinations=len(config.destinations)))  # fmt: skip
+        finally:
+            self._tell_systemd("READY=1", f"STATUS={self.status_line()}")

@@ -1,0 +1,243 @@
+"""What `newsbot status` shows, built from the state database so it works while the daemon runs.
+
+Feeds and destinations come from the store's own tables. What only the daemon knows (the rules in
+force, a rejected rule edit, its heartbeat, the operator notices already sent) it records in a small
+``service_state`` key/value table, created here on first use (``IF NOT EXISTS``), beside the store's
+numbered migrations rather than inside them, so this module stays separable.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.config import Config
+from bot.schedule import DigestSchedule
+from bot.store import Store
+from bot.store.timefmt import dt, iso
+
+_TABLE = """CREATE TABLE IF NOT EXISTS service_state (
+    key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at TEXT NOT NULL)"""
+
+RULES, DAEMON = "rules", "daemon"
+
+
+# ---------------------------------------------------------------------------- the key/value table
+
+
+def _ensure(store: Store) -> None:
+    store.db.execute(_TABLE)
+
+
+def put_state(store: Store, key: str, value: dict[str, Any], *, now: datetime) -> None:
+    _ensure(store)
+    with store.tx() as db:
+        db.execute(
+            "INSERT INTO service_state (key, value, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            (key, json.dumps(value, ensure_ascii=False), iso(now)),
+        )
+
+
+def get_state(store: Store, key: str) -> dict[str, Any] | None:
+    _ensure(store)
+    row = store.db.execute("SELECT value FROM service_state WHERE key = ?", (key,)).fetchone()
+    if row is None:
+        return None
+    value: dict[str, Any] = json.loads(row[0])
+    return value
+
+
+def claim_notice(store: Store, notice: str, *, now: datetime) -> bool:
+    """Record that operator notice `notice` goes out now; False if it already went (send it once)."""
+    _ensure(store)
+    with store.tx() as db:
+        cur = db.execute(
+            "INSERT INTO service_state (key, value, updated_at) VALUES (?, '{}', ?) "
+            "ON CONFLICT(key) DO NOTHING",
+            (f"notice:{notice}", iso(now)),
+        )
+    return cur.rowcount == 1
+
+
+# ---------------------------------------------------------------------------- daemon-side records
+
+
+def record_rules_loaded(store: Store, *, files: list[str], rules: int, now: datetime) -> None:
+    put_state(
+        store,
+        RULES,
+        {"files": files, "rules": rules, "loaded_at": iso(now), "error": None},
+        now=now,
+    )
+
+
+def record_rules_rejected(store: Store, *, error: str, now: datetime) -> None:
+    """A broken edit: keep what is in force, add the error beside it."""
+    current = get_state(store, RULES) or {"files": [], "rules": 0, "loaded_at": None}
+    put_state(store, RULES, {**current, "error": error, "error_at": iso(now)}, now=now)
+
+
+def record_heartbeat(
+    store: Store, *, pid: int, started_at: datetime, now: datetime, last_cycle_at: datetime | None
+) -> None:
+    put_state(
+        store,
+        DAEMON,
+        {
+            "pid": pid,
+            "started_at": iso(started_at),
+            "heartbeat_at": iso(now),
+            "last_cycle_at": iso(last_cycle_at),
+        },
+        now=now,
+    )
+
+
+# ---------------------------------------------------------------------------- the report
+
+
+@dataclass(frozen=True, slots=True)
+class FeedStatus:
+    name: str
+    url: str
+    last_success: datetime | None
+    last_error: str | None
+    consecutive_failures: int
+    items: int
+    next_poll: datetime | None
+    disabled: bool
+
+    @property
+    def is_failing(self) -> bool:
+        return self.consecutive_failures > 0 or self.disabled
+
+
+@dataclass(frozen=True, slots=True)
+class DestinationStatus:
+    name: str
+    type: str
+    last_sent: datetime | None
+    pending: int
+    last_error: str | None
+    failing_since: datetime | None
+    dead_letters: int
+    next_digest: datetime | None  # None: sent after each poll that found something
+
+
+@dataclass(frozen=True, slots=True)
+class RulesStatus:
+    files: tuple[str, ...]
+    rules: int
+    loaded_at: datetime | None
+    error: str | None  # the last edit was rejected; the rules above stay in force
+    error_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DaemonStatus:
+    pid: int
+    started_at: datetime | None
+    heartbeat_at: datetime | None
+    last_cycle_at: datetime | None
+    alive: bool  # a heartbeat recently enough
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReport:
+    generated_at: datetime
+    daemon: DaemonStatus | None
+    rules: RulesStatus | None
+    feeds: tuple[FeedStatus, ...]
+    destinations: tuple[DestinationStatus, ...]
+
+    @property
+    def failing_feeds(self) -> tuple[FeedStatus, ...]:
+        return tuple(f for f in self.feeds if f.is_failing)
+
+    @property
+    def pending(self) -> int:
+        return sum(d.pending for d in self.destinations)
+
+
+def build_status(store: Store, *, config: Config, now: datetime) -> StatusReport:
+    configured = {f.url for f in config.feeds}
+    feeds = tuple(
+        FeedStatus(
+            name=f.name,
+            url=f.url,
+            last_success=f.last_success_at,
+            last_error=f.last_error,
+            consecutive_failures=f.consecutive_failures,
+            items=f.items_total,
+            next_poll=f.next_poll_at,
+            disabled=f.disabled,
+        )
+        for f in store.feeds()
+        if f.url in configured  # a feed removed from the config is history, not status
+    )
+    states = {s.name: s for s in store.destination_states([d.name for d in config.destinations])}
+    destinations = []
+    for d in config.destinations:
+        s = states[d.name]
+        schedule = DigestSchedule.for_destination(d)
+        destinations.append(
+            DestinationStatus(
+                name=d.name,
+                type=d.type,
+                last_sent=s.last_sent_at,
+                pending=s.pending,
+                last_error=s.last_error,
+                failing_since=s.failing_since,
+                dead_letters=s.dead_letters,
+                next_digest=schedule.next_slot(None, now).send_at if schedule else None,
+            )
+        )
+    return StatusReport(
+        generated_at=now,
+        daemon=_daemon(get_state(store, DAEMON), now=now, heartbeat=config.service.heartbeat),
+        rules=_rules(get_state(store, RULES)),
+        feeds=feeds,
+        destinations=tuple(destinations),
+    )
+
+
+def _daemon(raw: dict[str, Any] | None, *, now: datetime, heartbeat: float) -> DaemonStatus | None:
+    if raw is None:
+        return None
+    beat = dt(raw.get("heartbeat_at"))
+    # three missed heartbeats (and at least 30 s) before calling it dead: a busy loop is not a dead one
+    alive = beat is not None and now - beat <= timedelta(seconds=max(3 * heartbeat, 30.0))
+    return DaemonStatus(
+        pid=int(raw.get("pid", 0)),
+        started_at=dt(raw.get("started_at")),
+        heartbeat_at=beat,
+        last_cycle_at=dt(raw.get("last_cycle_at")),
+        alive=alive,
+    )
+
+
+def _rules(raw: dict[str, Any] | None) -> RulesStatus | None:
+    if raw is None:
+        return None
+    return RulesStatus(
+        files=tuple(raw.get("files", ())),
+        rules=int(raw.get("rules", 0)),
+        loaded_at=dt(raw.get("loaded_at")),
+        error=raw.get("error"),
+        error_at=dt(raw.get("error_at")),
+    )
+
+
+def to_json(report: StatusReport) -> str:
+    def default(value: object) -> str:
+        if isinstance(value, datetime):
+            return value.isoformat()
+        raise TypeError(f"status: cannot encode {type(value).__name__}")
+
+    data = asdict(report)
+    data["failing_feeds"] = len(report.failing_feeds)
+    data["pending"] = report.pending
+    return json.dumps(data, default=default, ensure_ascii=False, indent=2)
