@@ -119,6 +119,7 @@ class Daemon:
         self.started_at = clock()
         self.last_cycle_at: datetime | None = None
         self.inflight: set[asyncio.Task[Any]] = set()
+        self.abandoned = 0  # jobs still running when the stop grace ran out
         self.stopping = asyncio.Event()
 
     # ------------------------------------------------------------------ lifecycle
@@ -156,7 +157,8 @@ class Daemon:
     async def _stop(self) -> None:
         log.info(kv("daemon_stopping", inflight=len(self.inflight)))
         self._tell_systemd("STOPPING=1")
-        self.scheduler.shutdown(wait=False)
+        # pause first: shutting the scheduler down cancels the coroutine jobs still running
+        self.scheduler.pause()
         if self.inflight:
             # a delivery that does not finish in time stays claimed in the outbox and is sent again
             # after its lease: at-least-once, never lost
@@ -165,7 +167,9 @@ class Daemon:
                 task.cancel()
             if late:
                 await asyncio.wait(late, timeout=1.0)
-        log.info(kv("daemon_stopped"))
+                self.abandoned = len(late)
+        self.scheduler.shutdown(wait=False)
+        log.info(kv("daemon_stopped", abandoned=self.abandoned))
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)

@@ -272,3 +272,55 @@ def test_bad_config_exits_2_before_starting(env: Env) -> None:
     )
     assert out.returncode == 2
     assert b"bogus" in out.stderr
+
+
+def _slow_slack(env: Env, seconds: float) -> tuple[threading.Event, threading.Event]:
+    """Slack takes `seconds` to accept; returns (a send has started, release it early)."""
+    started, release = threading.Event(), threading.Event()
+
+    def answer(payload: dict[str, Any]) -> tuple[int, bytes, dict[str, str]]:
+        started.set()
+        release.wait(seconds)
+        return 200, b"ok", {}
+
+    env.slack.answer = answer
+    return started, release
+
+
+def _desk_pending(env: Env) -> int:
+    status = env.status()
+    pending: int = next(d for d in status["destinations"] if d["name"] == "desk-slack")["pending"]
+    return pending
+
+
+def test_sigterm_lets_an_inflight_delivery_finish(env: Env) -> None:
+    started, _release = _slow_slack(env, 2.0)
+    proc = env.start()
+    try:
+        assert started.wait(DEADLINE)
+        t0 = time.monotonic()
+        assert stop(proc) == 0
+        assert time.monotonic() - t0 < 10
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert env.posts_with("port deal")  # the send finished before the exit
+    assert _desk_pending(env) == 0
+
+
+def test_sigterm_leaves_a_stuck_delivery_pending_not_lost(env: Env) -> None:
+    started, release = _slow_slack(env, 30.0)
+    proc = env.start()
+    try:
+        assert started.wait(DEADLINE)
+        t0 = time.monotonic()
+        assert stop(proc) == 0
+        assert time.monotonic() - t0 < 10
+    finally:
+        release.set()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert _desk_pending(env) == 1  # still owed: the next start sends it again
+    assert "abandoned=1" in env.daemon_log()

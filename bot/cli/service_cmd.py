@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
+import sys
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.cli.common import config_from_args
 
 if TYPE_CHECKING:
+    from bot.scheduler import Daemon
     from bot.status import StatusReport
 
 
@@ -44,17 +47,31 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    config_from_args(args)  # fail fast (exit 2) on a bad config before anything starts
+    # APScheduler logs every run, unformatted; the daemon's listener logs what matters (missed,
+    # skipped, crashed) as key=value lines
+    logging.getLogger("apscheduler").setLevel(logging.CRITICAL)
+
+    loop = asyncio.new_event_loop()
+    try:
+        daemon = loop.run_until_complete(_make_daemon(args))
+        code = loop.run_until_complete(daemon.run())
+    finally:
+        # not asyncio.run(): it would wait, without limit, for a worker thread still inside a
+        # channel's send; those were given their grace in Daemon._stop
+        loop.close()
+    if daemon.abandoned:
+        # a send stuck past the grace would keep the process alive (thread pools are joined at
+        # exit); its outbox row stays claimed and is sent again after the restart, so leave now
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+async def _make_daemon(args: argparse.Namespace) -> Daemon:
     from bot.scheduler import Daemon
 
-    config_from_args(args)  # fail fast (exit 2) on a bad config before anything starts
-    # APScheduler logs every run at info; the daemon's listener logs what matters (missed, skipped)
-    logging.getLogger("apscheduler").setLevel(logging.ERROR)
-
-    async def main() -> int:
-        daemon = Daemon(load_config=lambda: config_from_args(args))
-        return await daemon.run()
-
-    return asyncio.run(main())
+    return Daemon(load_config=lambda: config_from_args(args))
 
 
 def status(args: argparse.Namespace) -> int:
