@@ -293,24 +293,9 @@ def _desk_pending(env: Env) -> int:
     return pending
 
 
-def test_sigterm_lets_an_inflight_delivery_finish(env: Env) -> None:
-    started, _release = _slow_slack(env, 2.0)
-    proc = env.start()
-    try:
-        assert started.wait(DEADLINE)
-        t0 = time.monotonic()
-        assert stop(proc) == 0
-        assert time.monotonic() - t0 < 10
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert env.posts_with("port deal")  # the send finished before the exit
-    assert _desk_pending(env) == 0
-
-
-def test_sigterm_leaves_a_stuck_delivery_pending_not_lost(env: Env) -> None:
-    started, release = _slow_slack(env, 30.0)
+def _sigterm_during_slow_send(env: Env, seconds: float) -> None:
+    """Start the daemon, SIGTERM it while Slack is accepting the first digest; exit 0 within 10 s."""
+    started, release = _slow_slack(env, seconds)
     proc = env.start()
     try:
         assert started.wait(DEADLINE)
@@ -322,5 +307,15 @@ def test_sigterm_leaves_a_stuck_delivery_pending_not_lost(env: Env) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_sigterm_lets_an_inflight_delivery_finish(env: Env) -> None:
+    _sigterm_during_slow_send(env, 2.0)
+    assert env.posts_with("port deal")  # the send finished before the exit
+    assert _desk_pending(env) == 0
+
+
+def test_sigterm_leaves_a_stuck_delivery_pending_not_lost(env: Env) -> None:
+    _sigterm_during_slow_send(env, 30.0)
     assert _desk_pending(env) == 1  # still owed: the next start sends it again
     assert "abandoned=1" in env.daemon_log()
