@@ -22,7 +22,7 @@ import random
 import signal
 import sys
 from collections.abc import Callable, Coroutine
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,12 +35,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot import USER_AGENT
 from bot.config import Config, DestinationConfig, FeedConfig
 from bot.deliver import deliver
-from bot.errors import ConfigError, DeliveryError, NewsbotError, RuleError
+from bot.errors import ConfigError, NewsbotError, RuleError
 from bot.fetch import Fetcher
 from bot.log import get_logger, kv
-from bot.models import Clock, Digest, DigestEntry, DigestGroup, utcnow
+from bot.models import Clock, utcnow
+from bot.notices import Notice, destination_notices, feed_notice, send_notice
 from bot.notify import Notifier, create_notifier
-from bot.pipeline import FAILED, FeedOutcome, poll_feed
+from bot.pipeline import FAILED, poll_feed
 from bot.rules import load_rules
 from bot.schedule import (
     DigestSchedule,
@@ -55,7 +56,6 @@ from bot.sdnotify import Notifier as SystemdNotifier
 from bot.sdnotify import watchdog_interval
 from bot.status import (
     build_status,
-    claim_notice,
     record_heartbeat,
     record_rules_loaded,
     record_rules_rejected,
@@ -84,16 +84,6 @@ def rule_files(paths: tuple[Path, ...]) -> dict[str, tuple[int, int]]:
                 st = f.stat()
                 found[str(f)] = (st.st_mtime_ns, st.st_size)
     return found
-
-
-def notice_digest(destination: DestinationConfig, *, key: str, title: str, text: str,
-                  now: datetime) -> Digest:  # fmt: skip
-    """An operator notice in the shape every channel already knows how to send."""
-    entry = DigestEntry(item_id=0, title=title, link=None, outlet="newsbot", lang="en",
-                        published=now, snippet=text, highlights=(), score=0.0, rules=())  # fmt: skip
-    return Digest(key=key, destination=destination.name, title=f"newsbot notice: {title}",
-                  period_start=None, period_end=now, timezone=destination.timezone,
-                  groups=(DigestGroup(name="newsbot notice", entries=(entry,)),))  # fmt: skip
 
 
 class Daemon:
@@ -281,7 +271,8 @@ class Daemon:
         elif self.scheduler.get_job(job_id) is not None:  # not removed by a reload meanwhile
             self.scheduler.modify_job(job_id, next_run_time=when)
         if outcome.status == FAILED:
-            await self._feed_notice(feed, outcome)
+            threshold = self.config.service.notice_feed_failures
+            await self._notice(feed_notice(feed, outcome, threshold=threshold, now=now))
         if outcome.new:
             await self._after_new_items(now)
 
@@ -346,7 +337,14 @@ class Daemon:
         self._tell_systemd("WATCHDOG=1", f"STATUS={self.status_line()}")
         record_heartbeat(self.store, pid=os.getpid(), started_at=self.started_at, now=now,
                          last_cycle_at=self.last_cycle_at)  # fmt: skip
-        await self._destination_notices(now)
+        states = self.store.destination_states([d.name for d in self.config.destinations])
+        for notice in destination_notices(
+            states,
+            now=now,
+            failing_for=self.config.service.notice_destination_failing_for,
+            exclude=self.config.service.notice_destination,
+        ):
+            await self._notice(notice)
 
     def status_line(self) -> str:
         report = build_status(self.store, config=self.config, now=self.clock())
@@ -355,40 +353,13 @@ class Daemon:
         return (f"last poll {last}; {len(report.feeds)} feeds, {len(report.failing_feeds)} "
                 f"failing; {report.pending} items pending; {rules}")  # fmt: skip
 
-    async def _feed_notice(self, feed: FeedConfig, outcome: FeedOutcome) -> None:
-        limit = self.config.service.notice_feed_failures
-        if outcome.consecutive_failures != limit:
-            return  # exactly at the threshold: one notice per failing streak
-        text = (f"Feed {feed.name} ({feed.url}) failed {limit} times in a row. "
-                f"Last error: {outcome.error}")  # fmt: skip
-        await self._notice(f"feed:{feed.url}:{self.clock().isoformat()}",
-                           title=f"feed failing: {feed.name}", text=text)  # fmt: skip
-
-    async def _destination_notices(self, now: datetime) -> None:
-        limit = timedelta(seconds=self.config.service.notice_destination_failing_for)
-        for state in self.store.destination_states([d.name for d in self.config.destinations]):
-            since = state.failing_since
-            if since is None or now - since < limit or state.name == self._notice_target():
-                continue
-            text = (f"Destination {state.name} has been failing since {since.isoformat()}. "
-                    f"{state.pending} items pending. Last error: {state.last_error}")  # fmt: skip
-            await self._notice(f"destination:{state.name}:{since.isoformat()}",
-                               title=f"destination failing: {state.name}", text=text)  # fmt: skip
-
-    def _notice_target(self) -> str | None:
-        return self.config.service.notice_destination
-
-    async def _notice(self, notice: str, *, title: str, text: str) -> None:
-        log.warning(kv("operator_notice", notice=title, detail=text))
-        target = self._destination(self._notice_target() or "")
-        if target is None or not claim_notice(self.store, notice, now=self.clock()):
+    async def _notice(self, notice: Notice | None) -> None:
+        if notice is None:
             return
-        digest = notice_digest(target, key=f"notice:{notice}", title=title, text=text,
-                               now=self.clock())  # fmt: skip
-        try:
-            await asyncio.to_thread(self.notifiers[target.name].send, digest)
-        except DeliveryError as exc:
-            log.error(kv("notice_failed", destination=target.name, error=str(exc)))
+        target = self._destination(self.config.service.notice_destination or "")
+        notifier = self.notifiers.get(target.name) if target else None
+        await send_notice(notice, store=self.store, target=target, notifier=notifier,
+                          now=self.clock())  # fmt: skip
 
     # ------------------------------------------------------------------ reloading
 
