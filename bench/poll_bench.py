@@ -321,14 +321,23 @@ async def run_cycle(urls: list[str], settings: Any, store: Any, ruleset: Any) ->
     import bot
     from bot.config import FeedConfig
     from bot.fetch import Fetcher
+    from bot.cycle import parse_executor_for
     from bot.models import utcnow
     from bot.pipeline import poll_feeds
 
     feeds = [FeedConfig(url=u, name=f"feed {i}") for i, u in enumerate(urls)]
-    async with Fetcher(settings=settings, user_agent=bot.USER_AGENT) as f:
-        return await poll_feeds(
-            feeds, store=store, fetcher=f, ruleset=ruleset, destinations=(), clock=utcnow
-        )
+    # the same parse pool policy as `newsbot once` (bot.cycle.run_once)
+    with parse_executor_for(len(feeds)) as pool:
+        async with Fetcher(settings=settings, user_agent=bot.USER_AGENT) as f:
+            return await poll_feeds(
+                feeds,
+                store=store,
+                fetcher=f,
+                ruleset=ruleset,
+                destinations=(),
+                clock=utcnow,
+                parse_executor=pool,
+            )
 
 
 def bench_one(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,6 +19,7 @@ from bot.deliver import DeliveryOutcome, deliver_all
 from bot.fetch import Fetcher
 from bot.models import Clock
 from bot.notify import Notifier, create_notifier
+from bot.parse import parse_pool
 from bot.pipeline import FeedOutcome, PollReport, poll_feeds
 from bot.rules import RuleSet
 from bot.store import Store
@@ -40,6 +43,20 @@ def notifiers_for(
         }
 
 
+#: below this many feeds, starting worker processes (~0.3 s) costs more than parsing inline
+POOL_MIN_FEEDS = 50
+
+
+@contextmanager
+def parse_executor_for(feeds: int) -> Iterator[Executor | None]:
+    """A parse process pool when the cycle is big enough to repay starting one, else None (inline)."""
+    if feeds < POOL_MIN_FEEDS or (os.cpu_count() or 1) < 2:
+        yield None
+        return
+    with parse_pool() as pool:
+        yield pool
+
+
 async def run_once(
     config: Config,
     *,
@@ -50,16 +67,18 @@ async def run_once(
     transport: httpx.AsyncBaseTransport | None = None,
     on_feed_done: Callable[[FeedOutcome], None] | None = None,
 ) -> CycleReport:
-    async with Fetcher(settings=config.fetch, user_agent=USER_AGENT, transport=transport) as f:
-        poll = await poll_feeds(
-            config.feeds,
-            store=store,
-            fetcher=f,
-            ruleset=ruleset,
-            destinations=config.destinations,
-            clock=clock,
-            on_done=on_feed_done,
-        )
+    with parse_executor_for(len(config.feeds)) as pool:
+        async with Fetcher(settings=config.fetch, user_agent=USER_AGENT, transport=transport) as f:
+            poll = await poll_feeds(
+                config.feeds,
+                store=store,
+                fetcher=f,
+                ruleset=ruleset,
+                destinations=config.destinations,
+                clock=clock,
+                on_done=on_feed_done,
+                parse_executor=pool,
+            )
     # `once` means "now": a destination that failed earlier is retried without waiting for backoff
     deliveries = await deliver_all(
         config.destinations,

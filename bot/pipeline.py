@@ -10,6 +10,7 @@ import asyncio
 import dataclasses
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -17,8 +18,8 @@ from bot.config import DestinationConfig, FeedConfig
 from bot.errors import FeedGone, FetchError, RateLimited
 from bot.fetch import Fetcher
 from bot.log import get_logger, kv
-from bot.models import Clock, Document, Item, ParsedFeed, RuleMatch, RuleResult
-from bot.parse import canonical_link, parse_feed
+from bot.models import Clock, Document, Item, RuleMatch, RuleResult
+from bot.parse import canonical_link, parse_feed_async
 from bot.store import NewItem, Store
 
 if TYPE_CHECKING:
@@ -67,10 +68,6 @@ class PollReport:
         return sum(o.items for o in self.outcomes)
 
 
-#: parse_feed's signature; the scheduler may pass one that runs in a process pool
-Parser = Callable[..., ParsedFeed]
-
-
 async def poll_feeds(
     feeds: Sequence[FeedConfig],
     *,
@@ -80,8 +77,13 @@ async def poll_feeds(
     destinations: Sequence[DestinationConfig],
     clock: Clock,
     on_done: Callable[[FeedOutcome], None] | None = None,
+    parse_executor: Executor | None = None,
 ) -> PollReport:
-    """Poll `feeds` concurrently (the fetcher enforces global and per-host limits)."""
+    """Poll `feeds` concurrently (the fetcher enforces global and per-host limits).
+
+    `parse_executor` (see `bot.parse.parse_pool`) parses feeds in other processes: feedparser is
+    pure Python, so on the event loop it would cap a large cycle at one core.
+    """
     start = time.monotonic()
     store.sync_feeds([(f.url, f.name) for f in feeds])
 
@@ -93,6 +95,7 @@ async def poll_feeds(
             ruleset=ruleset,
             destinations=destinations,
             clock=clock,
+            parse_executor=parse_executor,
         )
         if on_done is not None:
             on_done(outcome)
@@ -110,6 +113,7 @@ async def poll_feed(
     ruleset: RuleSet,
     destinations: Sequence[DestinationConfig],
     clock: Clock,
+    parse_executor: Executor | None = None,
 ) -> FeedOutcome:
     """Fetch, parse, store and match one feed. Never raises for a feed problem: it is recorded."""
     state = store.feed(feed.url)
@@ -131,8 +135,12 @@ async def poll_feed(
                 fetch_url=fetch_url,
             )
             return FeedOutcome(feed.url, feed.name, NOT_MODIFIED)
-        parsed = parse_feed(
-            result.body or b"", url=result.final_url, headers=result.headers, lang=feed.lang
+        parsed = await parse_feed_async(
+            result.body or b"",
+            url=result.final_url,
+            headers=result.headers,
+            lang=feed.lang,
+            executor=parse_executor,
         )
         new, matched = await _store_new(
             feed, parsed.items, store=store, fetcher=fetcher, ruleset=ruleset,

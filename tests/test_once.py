@@ -160,3 +160,23 @@ def test_conditional_get_sends_validators(env) -> None:
     main(["--config", str(cfg), "once"])
     second = [h for p, h in feeds.requests if p == "/en.xml"][-1]
     assert second.get("If-None-Match") == '"v1"'
+
+
+def test_script_content_in_feed_html_neither_matches_nor_reaches_a_digest(env) -> None:
+    tmp, feeds, slack, mail, port = env
+    hidden = "&lt;p&gt;Weather today.&lt;/p&gt;&lt;script&gt;Vietnam Japan alert()&lt;/script&gt;"
+    shown = "&lt;p&gt;Vietnam and Japan talk.&lt;/p&gt;&lt;script&gt;steal()&lt;/script&gt;"
+    feeds.serve(
+        "/en.xml",
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+        f"<item><title>Sunny</title><link>https://news.example/s1</link><description>{hidden}</description></item>"
+        f"<item><title>Talks</title><link>https://news.example/s2</link><description>{shown}</description></item>"
+        "</channel></rss>",
+    )
+    cfg = write_config(tmp, feeds, slack, port)
+    assert main(["--config", str(cfg), "once"]) == 0
+    links = archived_links(tmp)
+    assert "https://news.example/s2" in links and "https://news.example/s1" not in links
+    everything = slack_text(slack) + "".join(m.as_string() for m in mail.messages)
+    everything += "".join(p.read_text() for p in (tmp / "digests").glob("*"))
+    assert "steal()" not in everything and "alert()" not in everything
