@@ -320,8 +320,8 @@ async def fetch_all(
 async def run_cycle(urls: list[str], settings: Any, store: Any, ruleset: Any) -> Any:
     import bot
     from bot.config import FeedConfig
-    from bot.fetch import Fetcher
     from bot.cycle import parse_executor_for
+    from bot.fetch import Fetcher
     from bot.models import utcnow
     from bot.pipeline import poll_feeds
 
