@@ -95,23 +95,24 @@ async def deliver(
     claimed = store.claim_outbox(entry.id, now=now, lease=lease)
     if claimed is None:  # another process is sending it right now
         return DeliveryOutcome(name, BUSY, key=entry.key)
-    digest = build_digest(
-        destination=destination,
-        items=store.outbox_items(claimed.id),
-        key=claimed.key,
-        period_start=claimed.period_start,
-        period_end=claimed.period_end,
-        health=source_health(store, now=now),
-        highlight=highlight,
-    )
-    count = len(digest.item_ids)
+    count = 0
     try:
+        digest = build_digest(
+            destination=destination,
+            items=store.outbox_items(claimed.id),
+            key=claimed.key,
+            period_start=claimed.period_start,
+            period_end=claimed.period_end,
+            health=source_health(store, now=now),
+            highlight=highlight,
+        )
+        count = len(digest.item_ids)
         if not digest.is_empty or destination.send_empty:
             await asyncio.to_thread(notifier.send, digest)
     except DeliveryError as exc:
         return _failed(destination, claimed.id, claimed.attempts, exc, store=store, clock=clock,
                        key=claimed.key, items=count)  # fmt: skip
-    except Exception as exc:  # the per-destination boundary: a notifier bug must not lose items
+    except Exception as exc:  # the per-destination boundary: a bug here must not lose items
         log.exception(kv("delivery_crashed", destination=name, error=type(exc).__name__))
         wrapped = DeliveryError(f"{name}: {type(exc).__name__}: {exc}", destination=name)
         return _failed(destination, claimed.id, claimed.attempts, wrapped, store=store,

@@ -205,3 +205,18 @@ def test_two_adhoc_sends_in_the_same_second_both_go_out(tmp_path: Path) -> None:
         )
         assert len(sink.messages) == 2
         assert sink.messages[0]["Message-ID"] != sink.messages[1]["Message-ID"]
+
+
+class Broken(Notifier):
+    def send(self, digest: Digest) -> None:
+        raise RuntimeError("a bug in a channel")
+
+
+def test_a_crashing_channel_keeps_items_pending(tmp_path: Path) -> None:
+    clock = Clock()
+    with smtp_server() as (_sink, port), Store(tmp_path / "s.sqlite3") as store:
+        dest = mail_destination(port)
+        add(store, 2)
+        outcome = run(deliver(dest, store=store, notifier=Broken(), clock=clock))
+        assert outcome.status == RETRY and "RuntimeError" in (outcome.error or "")
+        assert len(store.pending_items("desk-mail")) == 2

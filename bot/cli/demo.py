@@ -56,7 +56,8 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--out", default="demo-out", help="working folder (default: demo-out)")
     p.add_argument(
-        "--rules", default="rules", help="rule file or folder (default: ./rules, the default rules)"
+        "--rules",
+        help="rule file or folder (default: ./rules, else the default rules of this checkout)",
     )
     p.set_defaults(func=run)
 
@@ -69,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.store import Store
 
     out = Path(args.out).resolve()
-    rules = Path(args.rules).resolve()
+    rules = Path(args.rules or _default_rules()).resolve()
     if out.exists():
         shutil.rmtree(out)
     (out / "digests").mkdir(parents=True)
@@ -98,6 +99,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"HTML preview of the email digest: {p}")
     print(f"Config used: {cfg_path}  (try: newsbot --config {cfg_path} status)")
     return 0 if previews and not poll.failed else 1
+
+
+def _default_rules() -> Path:
+    here = Path("rules")
+    return here if here.exists() else Path(__file__).resolve().parents[2] / "rules"
 
 
 @contextmanager
