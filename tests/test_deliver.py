@@ -208,6 +208,9 @@ def test_two_adhoc_sends_in_the_same_second_both_go_out(tmp_path: Path) -> None:
 
 
 class Broken(Notifier):
+    def __init__(self) -> None:
+        pass
+
     def send(self, digest: Digest) -> None:
         raise RuntimeError("a bug in a channel")
 
