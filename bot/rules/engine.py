@@ -71,6 +71,10 @@ class _Automata:
     words: dict[str, dict[str, list[int]]] = field(default_factory=dict)
 
 
+def _overlap(a: Span, b: Span) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
 class RuleSet:
     """Rules loaded from files, compiled once; immutable after construction."""
 
@@ -244,6 +248,10 @@ class RuleSet:
                     if span is None or len(hits[tid]) >= MAX_HITS_PER_TERM:
                         continue
                     hits[tid].append(nt.display_span(span[0], span[1], folded=folded))
+        for tid, spans in hits.items():
+            blocked = [b for x in self._terms[tid].excepts for b in hits.get(x, ())]
+            if blocked:
+                spans[:] = [s for s in spans if not any(_overlap(s, b) for b in blocked)]
         return {k: v for k, v in hits.items() if v}
 
     @staticmethod
@@ -320,12 +328,13 @@ class RuleSet:
         for i, (s0, e0, k0, cjk0) in enumerate(events):
             chosen = {k0: (s0, e0, cjk0)}
             for s, e, k, cjk in events[i + 1 :]:
-                if k not in chosen:
+                # distinct occurrences: one "South Korea" is not two countries of a list
+                if k not in chosen and not any(_overlap((s, e), c[:2]) for c in chosen.values()):
                     chosen[k] = (s, e, cjk)
                 if len(chosen) == need:
                     break
             if len(chosen) < need:
-                break  # later windows only lose elements
+                continue
             right = max(chosen.values())
             gap_start, gap_end = min(e0, right[0]), right[0]
             if any(c[2] for c in chosen.values()):

@@ -36,7 +36,7 @@ _RULE_KEYS = (
     "examples",
 )
 _GROUP_OPS = ("all", "any", "none")
-_NODE_KEYS = ("all", "any", "none", "near", "term", "field", "weight", "fold")
+_NODE_KEYS = ("all", "any", "none", "near", "term", "field", "weight", "fold", "except")
 _NEAR_KEYS = ("terms", "within", "chars")
 _EXAMPLE_KEYS = ("title", "summary", "content", "text", "lang")
 _FIELD_NAMES = (*FIELDS, "body")
@@ -57,10 +57,10 @@ class TermTable:
     """Interns terms across all files so shared terms are matched once."""
 
     terms: list[Term] = field(default_factory=list)
-    index: dict[tuple[str, bool, bool], int] = field(default_factory=dict)
+    index: dict[tuple[str, bool, bool, tuple[int, ...]], int] = field(default_factory=dict)
 
     def add(self, term: Term) -> int:
-        key = (term.key, term.wildcard, term.fold)
+        key = (term.key, term.wildcard, term.fold, term.excepts)
         if key not in self.index:
             self.index[key] = len(self.terms)
             self.terms.append(term)
@@ -290,7 +290,16 @@ class _File:
                 "a condition needs exactly one of all, any, none, near, term"
                 + (f" (found {', '.join(ops)})" if ops else ""),
             )
+        if "except" in m and (ops[0] != "term" or self.scalar(m["term"], "term")[:1] == "$"):
+            raise self.error(
+                m["except"], "'except:' applies to a single term, not a group or alias"
+            )
         if ops[0] == "term":
+            if "except" in m:
+                excepts = [
+                    self.term(n, self.string(n, "except"), inner) for n in self.seq(m["except"])
+                ]
+                return self.term(m["term"], self.scalar(m["term"], "term"), inner, excepts)
             return self.term_or_alias(m["term"], inner)
         return self.op_node(ops[0], m[ops[0]], inner)
 
@@ -347,7 +356,12 @@ class _File:
         assert isinstance(group, Group)
         return Group("any", group.children, label=f"${name}")
 
-    def term(self, node: yaml.Node, raw: str, ctx: _Context) -> TermRef:
+    def seq(self, node: yaml.Node) -> list[yaml.Node]:
+        return list(node.value) if isinstance(node, yaml.SequenceNode) else [node]
+
+    def term(
+        self, node: yaml.Node, raw: str, ctx: _Context, excepts: Sequence[TermRef] = ()
+    ) -> TermRef:
         text = " ".join(raw.split())
         if not text:
             raise self.error(node, "empty term")
@@ -374,6 +388,7 @@ class _File:
             check_start=is_word_char(key[0]),
             check_end=is_word_char(key[-1]),
             cjk=has_cjk(key),
+            excepts=tuple(sorted({x.term for x in excepts})),
         )
         label = f"{ctx.label}: {text}" if ctx.label else text
         return TermRef(self.table.add(term), ctx.fields, ctx.weight, label)

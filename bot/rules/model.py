@@ -21,6 +21,8 @@ class Term:
     check_start: bool  # the term starts with a Latin letter/digit: needs a word boundary before
     check_end: bool  # ... ends with one: needs a boundary after (unless wildcard)
     cjk: bool  # contains CJK: proximity counts characters, not words
+    #: terms whose hits cancel this one's where they overlap ("China" but not "South China Sea")
+    excepts: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,130 @@
+"""The default rules' quality on the labelled dev set, and the rule-language features they rely on."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.models import Document
+from bot.rules import RuleSet, load_rules
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_ITEMS = ROOT.parent / "shared" / "eval" / "dev-items.jsonl"
+PRECISION_TARGET, RECALL_TARGET = 0.95, 0.90
+
+
+@pytest.fixture(scope="module")
+def default_rules() -> RuleSet:
+    return load_rules([ROOT / "rules"])
+
+
+def precision_recall(rules: RuleSet, path: Path) -> tuple[float, float, list[str]]:
+    tp = fp = fn = 0
+    wrong: list[str] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        item = json.loads(line)
+        doc = Document(title=item["title"], summary=item["summary"], lang=item["lang"])
+        got, want = bool(rules.match(doc)), bool(item["label"])
+        tp += got and want
+        fp += got and not want
+        fn += want and not got
+        if got != want:
+            wrong.append(f"{'FP' if got else 'FN'} {item['id']} {item['title']}")
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    return precision, recall, wrong
+
+
+@pytest.mark.skipif(not DEV_ITEMS.is_file(), reason=f"labelled dev set not present at {DEV_ITEMS}")
+def test_default_rules_meet_targets_on_the_dev_set(default_rules: RuleSet) -> None:
+    precision, recall, wrong = precision_recall(default_rules, DEV_ITEMS)
+    assert precision >= PRECISION_TARGET, wrong
+    assert recall >= RECALL_TARGET, wrong
+
+
+def load(tmp_path: Path, text: str) -> RuleSet:
+    (tmp_path / "r.yaml").write_text(text, encoding="utf-8")
+    return load_rules([tmp_path])
+
+
+def matched(rs: RuleSet, title: str) -> bool:
+    return bool(rs.match(Document(title=title)))
+
+
+def test_except_cancels_a_term_inside_a_longer_name(tmp_path: Path) -> None:
+    rs = load(
+        tmp_path,
+        """
+rules:
+  - name: china
+    any:
+      - {term: China, except: ["South China Sea"]}
+      - {term: 政府, except: [ベトナム政府]}
+""",
+    )
+    assert matched(rs, "China and Japan hold talks")
+    assert not matched(rs, "Japan and Vietnam discuss the South China Sea")
+    # another occurrence outside the excepted phrase still counts
+    assert matched(rs, "China's claims in the South China Sea")
+    assert matched(rs, "政府、ベトナムに巡視船")
+    assert not matched(rs, "ベトナム政府が計画承認")
+
+
+def test_except_is_only_for_single_terms(tmp_path: Path) -> None:
+    from bot.errors import RuleError
+
+    with pytest.raises(RuleError, match="except"):
+        load(tmp_path, "rules:\n  - name: a\n    any:\n      - {any: [x], except: [y]}\n")
+
+
+def test_near_needs_distinct_occurrences(tmp_path: Path) -> None:
+    """A list of three countries is three separate hits, not one hit counted three times."""
+    rs = load(
+        tmp_path,
+        """
+aliases:
+  OTHER: [Korea, South Korea, China, Thailand]
+rules:
+  - name: list
+    near: {terms: [$OTHER, $OTHER, Japan], within: 3}
+""",
+    )
+    assert matched(rs, "China, Korea and Japan")
+    assert not matched(rs, "South Korea and Japan")  # "Korea" inside "South Korea" is one country
+    assert not matched(rs, "Korea and Japan")
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Japan, Vietnam and the Philippines hold first trilateral coast guard dialogue",
+        "Japan and Vietnam voice concern over South China Sea, back UNCLOS",
+        "政府、ベトナムに巡視船6隻を供与へ",
+        "入管庁、ベトナム人の特定技能試験を現地で拡大",
+        "Doanh nghiep Nhat mo rong nha may tai Long An",
+        "JICA hỗ trợ Đồng bằng sông Cửu Long chống xâm nhập mặn",
+        "Perusahaan Jepang bangun pusat data di Vietnam",
+    ],
+)
+def test_concepts_that_generalise(default_rules: RuleSet, title: str) -> None:
+    assert default_rules.match(Document(title=title)), title
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "火の鳥NIPPON、ベトナムに3-0で快勝",
+        "Vietnam lose 0-3 to Japan in friendly",
+        "Timnas futsal Vietnam dikalahkan Jepang",
+        "Ekspor kopi Vietnam ke Jerman, Italia, dan Jepang melonjak",
+        "ベトナム外務省、南シナ海での中国の行動に抗議",
+        "ASEAN summit opens with Myanmar on the agenda",
+    ],
+)
+def test_lookalikes_stay_out(default_rules: RuleSet, title: str) -> None:
+    summary = "Japan's and Vietnam's leaders attended." if "ASEAN" in title else ""
+    assert default_rules.match(Document(title=title, summary=summary)) == [], title
