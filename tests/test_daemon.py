@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.servers import FeedServer, SlackReceiver, running
+from tests.servers import FeedServer, MailSink, SlackReceiver, running, smtp_server
 
 DEADLINE = 20.0
 
@@ -34,6 +34,10 @@ rules:
   - name: vn-jp
     description: Both countries named
     all: [$VN, $JP]
+  - name: vn-jp-ports
+    description: Port deals cannot wait for the morning digest
+    all: [$VN, $JP, port]
+    urgent: true
 """
 RULES_BROKEN = "rules:\n  - name: vn-jp\n    all: [unclosed\n"
 RULES_V2 = (
@@ -72,6 +76,7 @@ class Env:
     rules: Path
     feeds: FeedServer
     slack: SlackReceiver
+    mail: MailSink
     notify: socket.socket
     env: dict[str, str]
     received: list[str]
@@ -98,6 +103,9 @@ class Env:
 
     def slack_text(self) -> str:
         return json.dumps(self.slack.payloads, ensure_ascii=False)
+
+    def mail_text(self) -> str:
+        return "".join(m.get_body(("plain",)).get_content() for m in self.mail.messages)
 
     def posts_with(self, text: str) -> list[dict[str, Any]]:
         return [p for p in self.slack.payloads if text in json.dumps(p, ensure_ascii=False)]
@@ -127,7 +135,7 @@ def env(tmp_path: Path) -> Iterator[Env]:
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
-    with running(feeds), running(slack):
+    with running(feeds), running(slack), smtp_server() as (mail, smtp_port):
         cfg = tmp_path / "newsbot.toml"
         cfg.write_text(
             f"""
@@ -154,6 +162,15 @@ name = "desk-slack"
 type = "slack"
 webhook_url = "${{SLACK_WEBHOOK_URL}}"
 [[destinations]]
+name = "desk-mail"
+type = "email"
+smtp_host = "127.0.0.1"
+smtp_port = {smtp_port}
+from = "newsbot@example.org"
+to = ["desk@example.org"]
+schedule = "0 8 * * *"
+timezone = "Asia/Ho_Chi_Minh"
+[[destinations]]
 name = "archive"
 type = "file"
 dir = "archive"
@@ -175,7 +192,7 @@ rules = ["no-such-rule"]
             "WATCHDOG_USEC": "2000000",  # a ping every second
             "PYTHONUNBUFFERED": "1",
         }
-        yield Env(tmp_path, cfg, rules, feeds, slack, notify, environ, received)
+        yield Env(tmp_path, cfg, rules, feeds, slack, mail, notify, environ, received)
     stop_reading.set()
     reader.join()
     notify.close()
@@ -202,6 +219,10 @@ def test_daemon_delivers_reloads_and_stops_cleanly(env: Env) -> None:
         ]))  # fmt: skip
         wait_for("second item on Slack", lambda: "rail line" in env.slack_text())
         assert len(env.posts_with("port deal")) == 1  # not posted twice
+
+        # the mail desk gets its digest at 08:00 Saigon time, but the urgent rule's match at once
+        wait_for("urgent mail", lambda: env.mail_text())
+        assert "port deal" in env.mail_text() and "rail line" not in env.mail_text()
 
         # the scheduled destination got its digest under a period key
         wait_for("archive digest", lambda: list((env.tmp / "archive").glob("archive_every2s*")))
@@ -230,7 +251,7 @@ def test_daemon_delivers_reloads_and_stops_cleanly(env: Env) -> None:
         # the fixed file is picked up by the watcher, without a signal; the new rule applies
         env.rules.write_text(RULES_V2, encoding="utf-8")
         wait_for("rule error cleared", lambda: not (env.status()["rules"] or {}).get("error"))
-        assert env.status()["rules"]["rules"] == 2
+        assert env.status()["rules"]["rules"] == 3
         env.feeds.serve("/desk.xml", rss([
             ("Vietnam and Korea hold talks", "https://n.example/4"),  # seen under the old rules
             ("Vietnam and Korea sign a tech pact", "https://n.example/5"),
