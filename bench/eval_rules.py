@@ -4,9 +4,12 @@
 
 EVAL_DIR holds ``dev-items.jsonl`` (one item a line: id, lang, title, summary, link, label) and
 ``feeds/*.xml``. By default the feeds are served from a loopback HTTP server, a temporary
-newsbot.toml lists them with two destinations — a ``file`` destination writing JSON digests and a
-``webhook`` destination posting to a loopback receiver — and ``python -m bot --config tmp.toml once``
-runs as a subprocess. What reached each destination is scored against the labels by ``link``.
+newsbot.toml lists them with four destinations — a ``file`` destination writing JSON digests, a
+``webhook`` destination and a ``slack`` destination posting to loopback receivers, and an ``email``
+destination sending to a loopback SMTP server (aiosmtpd) — and ``python -m bot --config tmp.toml
+once`` runs as a subprocess. What reached each channel is read back the way its reader sees it (the
+``<url|title>`` links of Slack's mrkdwn, the links of the email's HTML part, or its plain part) and
+scored against the labels by ``link``; every channel must meet the targets and all must agree.
 ``--direct`` skips the pipeline and runs each JSONL item through ``load_rules(...).match``.
 The seed articles (``--seeds``, default ../shared/seeds next to EVAL_DIR) must match too.
 Exit status 1 when a target is missed (precision >= 0.95, recall >= 0.90, every seed matched).
@@ -16,9 +19,12 @@ from __future__ import annotations
 
 import argparse
 import functools
+import html
+import html.parser
 import http.server
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -33,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.models import Document  # noqa: E402
 from bot.rules import load_rules  # noqa: E402
+from tests.servers import MailSink, SlackReceiver, running, smtp_server  # noqa: E402
 
 PRECISION_TARGET, RECALL_TARGET = 0.95, 0.90
 
@@ -98,10 +105,13 @@ def run_pipeline(eval_dir: Path, rule_paths: list[Path]) -> dict[str, set[str]]:
     feeds = sorted((eval_dir / "feeds").glob("*.xml"))
     receiver = type("Receiver", (_Receiver,), {"bodies": []})
     files = functools.partial(_Quiet, directory=str(eval_dir / "feeds"))
+    slack = SlackReceiver()
     with (
         tempfile.TemporaryDirectory() as tmp,
         serving(files) as feed_base,
         serving(receiver) as hook_url,
+        running(slack),
+        smtp_server() as (mail, smtp_port),
     ):
         tmpdir = Path(tmp)
         rules = ", ".join(json.dumps(str(p.resolve())) for p in rule_paths)
@@ -112,7 +122,10 @@ def run_pipeline(eval_dir: Path, rule_paths: list[Path]) -> dict[str, set[str]]:
         config.write_text(
             f'[state]\npath = "state.sqlite3"\n[rules]\npaths = [{rules}]\n\n{tables}'
             '[[destinations]]\nname = "file-json"\ntype = "file"\ndir = "out"\nformat = "json"\n\n'
-            f'[[destinations]]\nname = "webhook"\ntype = "webhook"\nurl = "{hook_url}/hook"\n',
+            f'[[destinations]]\nname = "webhook"\ntype = "webhook"\nurl = "{hook_url}/hook"\n\n'
+            f'[[destinations]]\nname = "slack"\ntype = "slack"\nwebhook_url = "{slack.url}"\n\n'
+            '[[destinations]]\nname = "email"\ntype = "email"\nsmtp_host = "127.0.0.1"\n'
+            f'smtp_port = {smtp_port}\nfrom = "newsbot@example.org"\nto = ["desk@example.org"]\n',
             encoding="utf-8",
         )
         env = {k: v for k, v in os.environ.items() if k != "NEWSBOT_CONFIG"}
@@ -126,11 +139,13 @@ def run_pipeline(eval_dir: Path, rule_paths: list[Path]) -> dict[str, set[str]]:
         )
         if proc.returncode != 0:
             sys.exit(f"eval: `newsbot once` failed ({proc.returncode}):\n{proc.stderr}")
-        delivered = {"file-json": set(), "webhook": set()}
+        delivered: dict[str, set[str]] = {"file-json": set(), "webhook": set()}
         for path in sorted((tmpdir / "out").glob("*.json")):
             delivered["file-json"] |= _links(json.loads(path.read_text(encoding="utf-8")))
         for body in receiver.bodies:
             delivered["webhook"] |= _links(json.loads(body))
+        delivered["slack"] = {link for p in slack.payloads for link in slack_links(p)}
+        delivered["email"] = email_links(mail)
         return delivered
 
 
@@ -138,6 +153,49 @@ def _links(payload: dict[str, object]) -> set[str]:
     entries = payload.get("entries", [])
     assert isinstance(entries, list)
     return {e["link"] for e in entries if e.get("link")}
+
+
+#: a Slack mrkdwn link, <url|label> or <url>; the url is escaped (&amp; &lt; &gt;)
+_SLACK_LINK = re.compile(r"<(https?://[^|>]+)(?:\|[^>]*)?>")
+
+
+def slack_links(payload: object) -> set[str]:
+    """Item links in a Slack payload, read from every mrkdwn text as a reader would see them."""
+    if isinstance(payload, dict):
+        return set().union(*(slack_links(v) for v in payload.values()))
+    if isinstance(payload, list):
+        return set().union(*(slack_links(v) for v in payload))
+    if isinstance(payload, str):
+        return {html.unescape(m.group(1)) for m in _SLACK_LINK.finditer(payload)}
+    return set()
+
+
+class _Hrefs(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        href = dict(attrs).get("href") if tag == "a" else None
+        if href and href.startswith(("http://", "https://")):
+            self.hrefs.add(href)
+
+
+def email_links(mail: MailSink) -> set[str]:
+    """Item links in the emails received: the HTML part's hrefs, else the plain part's URLs."""
+    links: set[str] = set()
+    for msg in mail.messages:
+        part = msg.get_body(preferencelist=("html", "plain"))
+        if part is None:
+            continue
+        body = part.get_content()
+        if part.get_content_subtype() == "html":
+            parser = _Hrefs()
+            parser.feed(body)
+            links |= parser.hrefs
+        else:
+            links |= set(re.findall(r"https?://[^\s<>()]+", body))
+    return links
 
 
 def run_direct(items: list[Labelled], rule_paths: list[Path]) -> dict[str, set[str]]:
@@ -211,6 +269,17 @@ def main(argv: list[str] | None = None) -> int:
     ok = True
     for channel, links in delivered.items():
         ok = score(channel, items, links) and ok
+    labelled = {i.link for i in items}
+    verdicts = {name: frozenset(links & labelled) for name, links in delivered.items()}
+    if len(set(verdicts.values())) > 1:
+        ok = False
+        first = next(iter(verdicts))
+        for name, got in verdicts.items():
+            if got != verdicts[first]:
+                diff = sorted(got ^ verdicts[first])
+                print(f"\n== channels disagree: {name} vs {first} on {len(diff)} item(s): {diff}")
+    elif len(verdicts) > 1:
+        print(f"\n== all {len(verdicts)} channels delivered the same items")
     ok = check_seeds(args.seeds or args.eval_dir.resolve().parent / "seeds", rule_paths) and ok
     print(
         f"\ntargets: precision >= {PRECISION_TARGET}, recall >= {RECALL_TARGET}, seeds matched:",
