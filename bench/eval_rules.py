@@ -74,23 +74,9 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-class _Receiver(http.server.BaseHTTPRequestHandler):
-    bodies: list[bytes]
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        type(self).bodies.append(self.rfile.read(length))
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @contextmanager
-def serving(handler: type[http.server.BaseHTTPRequestHandler] | functools.partial) -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)  # type: ignore[arg-type]
+def serving(handler: functools.partial[_Quiet]) -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -103,13 +89,13 @@ def serving(handler: type[http.server.BaseHTTPRequestHandler] | functools.partia
 def run_pipeline(eval_dir: Path, rule_paths: list[Path]) -> dict[str, set[str]]:
     """Links delivered per destination by `newsbot once` over the eval feeds."""
     feeds = sorted((eval_dir / "feeds").glob("*.xml"))
-    receiver = type("Receiver", (_Receiver,), {"bodies": []})
+    hook = SlackReceiver()  # a loopback endpoint keeping every JSON body posted to it
     files = functools.partial(_Quiet, directory=str(eval_dir / "feeds"))
     slack = SlackReceiver()
     with (
         tempfile.TemporaryDirectory() as tmp,
         serving(files) as feed_base,
-        serving(receiver) as hook_url,
+        running(hook),
         running(slack),
         smtp_server() as (mail, smtp_port),
     ):
@@ -122,7 +108,7 @@ def run_pipeline(eval_dir: Path, rule_paths: list[Path]) -> dict[str, set[str]]:
         config.write_text(
             f'[state]\npath = "state.sqlite3"\n[rules]\npaths = [{rules}]\n\n{tables}'
             '[[destinations]]\nname = "file-json"\ntype = "file"\ndir = "out"\nformat = "json"\n\n'
-            f'[[destinations]]\nname = "webhook"\ntype = "webhook"\nurl = "{hook_url}/hook"\n\n'
+            f'[[destinations]]\nname = "webhook"\ntype = "webhook"\nurl = "{hook.url}"\n\n'
             f'[[destinations]]\nname = "slack"\ntype = "slack"\nwebhook_url = "{slack.url}"\n\n'
             '[[destinations]]\nname = "email"\ntype = "email"\nsmtp_host = "127.0.0.1"\n'
             f'smtp_port = {smtp_port}\nfrom = "newsbot@example.org"\nto = ["desk@example.org"]\n',
@@ -142,8 +128,8 @@ def run_pipeline(eval_dir: Path, rule_paths: list[Path]) -> dict[str, set[str]]:
         delivered: dict[str, set[str]] = {"file-json": set(), "webhook": set()}
         for path in sorted((tmpdir / "out").glob("*.json")):
             delivered["file-json"] |= _links(json.loads(path.read_text(encoding="utf-8")))
-        for body in receiver.bodies:
-            delivered["webhook"] |= _links(json.loads(body))
+        for payload in hook.payloads:
+            delivered["webhook"] |= _links(payload)
         delivered["slack"] = {link for p in slack.payloads for link in slack_links(p)}
         delivered["email"] = email_links(mail)
         return delivered
