@@ -16,7 +16,7 @@ from typing import Any
 import ahocorasick
 
 from bot.models import Document, RuleResult, TermHit
-from bot.rules.model import FIELD_WEIGHT, FIELDS, Near, Node, Rule, Term, TermRef
+from bot.rules.model import FIELD_WEIGHT, FIELDS, Group, Near, Node, Rule, Term, TermRef
 from bot.rules.text import NormalizedText, is_word_char, plain_text
 
 #: hits kept per term and field: enough to explain and highlight, bounded for huge pages
@@ -88,8 +88,31 @@ class RuleSet:
             for ref in rule.positive:
                 by_term[ref.term].add(i)
         self._rules_by_term = {t: tuple(sorted(rs)) for t, rs in by_term.items()}
+        # per rule, its positive term uses by term: scoring visits the terms found, not all terms
+        self._refs: dict[str, dict[int, list[TermRef]]] = {}
+        for rule in self._rules:
+            refs: dict[int, list[TermRef]] = defaultdict(list)
+            for ref in rule.positive:
+                refs[ref.term].append(ref)
+            self._refs[rule.name] = dict(refs)
+        # "any" groups of plain terms (an alias) are tested as one set intersection per field set
+        self._term_sets: dict[int, tuple[tuple[tuple[str, ...], frozenset[int]], ...]] = {}
+        for rule in self._rules:
+            self._index_term_sets(rule.condition)
         self._anchored, self._always = self._index_anchors(by_term)
         self._ac = self._compile()
+
+    def _index_term_sets(self, node: Node) -> None:
+        if not isinstance(node, Group):
+            return
+        if node.op != "all" and all(isinstance(c, TermRef) for c in node.children):
+            by_fields: dict[tuple[str, ...], set[int]] = defaultdict(set)
+            for c in node.children:
+                assert isinstance(c, TermRef)
+                by_fields[c.fields].add(c.term)
+            self._term_sets[id(node)] = tuple((f, frozenset(t)) for f, t in by_fields.items())
+        for c in node.children:
+            self._index_term_sets(c)
 
     def _index_anchors(
         self, by_term: dict[int, set[int]]
@@ -280,7 +303,9 @@ class RuleSet:
             return RuleResult(rule.name, False, 0.0, tags=rule.tags, urgent=rule.urgent)
         best: dict[int, float] = {}
         hits: dict[tuple[str, str, int], TermHit] = {}
-        for ref in rule.positive:
+        refs = self._refs[rule.name]
+        found = {t for ft in prep.fields.values() for t in ft.hits if t in refs}
+        for ref in (r for t in sorted(found) for r in refs[t]):
             for f in ref.fields:
                 ft = prep.fields.get(f)
                 if ft is None or ref.term not in ft.hits:
@@ -301,7 +326,16 @@ class RuleSet:
             return self._near(node, prep)
         if node.op == "all":
             return all(self._holds(c, prep) for c in node.children)
-        found = any(self._holds(c, prep) for c in node.children)
+        sets = self._term_sets.get(id(node))
+        if sets is not None:
+            found = any(
+                not terms.isdisjoint(prep.fields[f].hits)
+                for fields, terms in sets
+                for f in fields
+                if f in prep.fields
+            )
+        else:
+            found = any(self._holds(c, prep) for c in node.children)
         return found if node.op == "any" else not found
 
     def _near(self, node: Near, prep: Prepared) -> bool:
