@@ -34,6 +34,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot import USER_AGENT
 from bot.config import Config, DestinationConfig, FeedConfig
+from bot.cycle import parse_executor_for
 from bot.deliver import deliver
 from bot.errors import ConfigError, NewsbotError, RuleError
 from bot.fetch import Fetcher
@@ -124,8 +125,14 @@ class Daemon:
         self.scheduler = AsyncIOScheduler(event_loop=loop, timezone=UTC)
         self.scheduler.add_listener(self._on_event, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES
                                     | EVENT_JOB_ERROR)  # fmt: skip
-        with Store(self.config.state.path) as store:
+        # many feeds: parse in worker processes (feedparser is pure Python) so a burst of polls
+        # does not starve the heartbeat; the same policy as `once`
+        with (
+            Store(self.config.state.path) as store,
+            parse_executor_for(len(self.config.feeds)) as parse_executor,
+        ):
             self.store = store
+            self.parse_executor = parse_executor
             async with Fetcher(settings=self.config.fetch, user_agent=USER_AGENT,
                                transport=self.transport) as fetcher:  # fmt: skip
                 self.fetcher = fetcher
@@ -256,7 +263,8 @@ class Daemon:
     async def poll(self, feed: FeedConfig) -> None:
         outcome = await poll_feed(feed, store=self.store, fetcher=self.fetcher,
                                   ruleset=self.ruleset, destinations=self.config.destinations,
-                                  clock=self.clock)  # fmt: skip
+                                  clock=self.clock,
+                                  parse_executor=self.parse_executor)  # fmt: skip
         now = self.clock()
         self.last_cycle_at = now
         when = next_poll(now=now, interval=feed.interval, jitter=self.config.service.jitter,
