@@ -413,7 +413,7 @@ def load_config(path: str | Path, *, environ: Mapping[str, str] | None = None) -
 
     state = top.section("state")
     state_cfg = StateConfig(
-        path=state.path_value("path", "newsbot.sqlite3") or Path(),
+        path=_state_path(state, env),
         retention=state.duration("retention", 180 * 86400.0) or 180 * 86400.0,
     )
     state.finish()
@@ -462,6 +462,17 @@ def load_config(path: str | Path, *, environ: Mapping[str, str] | None = None) -
         service=service_cfg,
         log=log_cfg,
     )
+
+
+def _state_path(state: _Section, env: Mapping[str, str]) -> Path:
+    """A relative state path lives in systemd's StateDirectory= when there is one (the config folder
+    is read-only under the unit's ProtectSystem=strict), else beside the config file."""
+    raw = Path(state.get("path", str, "newsbot.sqlite3")).expanduser()
+    if raw.is_absolute():
+        return raw
+    if env.get("STATE_DIRECTORY"):
+        return Path(env["STATE_DIRECTORY"].split(":")[0]) / raw
+    return state.path.parent / raw
 
 
 def _list_of_tables(top: _Section, key: str) -> list[dict[str, Any]]:

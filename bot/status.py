@@ -1,9 +1,8 @@
 """What `newsbot status` shows, built from the state database so it works while the daemon runs.
 
 Feeds and destinations come from the store's own tables. What only the daemon knows (the rules in
-force, a rejected rule edit, its heartbeat, the operator notices already sent) it records in a small
-``service_state`` key/value table, created here on first use (``IF NOT EXISTS``), beside the store's
-numbered migrations rather than inside them, so this module stays separable.
+force, a rejected rule edit, its heartbeat, the operator notices already sent) it records in the
+store's small ``service_state`` key/value table (migration 2).
 """
 
 from __future__ import annotations
@@ -18,48 +17,23 @@ from bot.schedule import DigestSchedule
 from bot.store import Store
 from bot.store.timefmt import dt, iso
 
-_TABLE = """CREATE TABLE IF NOT EXISTS service_state (
-    key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at TEXT NOT NULL)"""
-
 RULES, DAEMON = "rules", "daemon"
 
 
 # ---------------------------------------------------------------------------- the key/value table
 
 
-def _ensure(store: Store) -> None:
-    store.db.execute(_TABLE)
-
-
 def put_state(store: Store, key: str, value: dict[str, Any], *, now: datetime) -> None:
-    _ensure(store)
-    with store.tx() as db:
-        db.execute(
-            "INSERT INTO service_state (key, value, updated_at) VALUES (?, ?, ?) "
-            "ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-            (key, json.dumps(value, ensure_ascii=False), iso(now)),
-        )
+    store.put_state(key, value, now=now)
 
 
 def get_state(store: Store, key: str) -> dict[str, Any] | None:
-    _ensure(store)
-    row = store.db.execute("SELECT value FROM service_state WHERE key = ?", (key,)).fetchone()
-    if row is None:
-        return None
-    value: dict[str, Any] = json.loads(row[0])
-    return value
+    return store.get_state(key)
 
 
 def claim_notice(store: Store, notice: str, *, now: datetime) -> bool:
     """Record that operator notice `notice` goes out now; False if it already went (send it once)."""
-    _ensure(store)
-    with store.tx() as db:
-        cur = db.execute(
-            "INSERT INTO service_state (key, value, updated_at) VALUES (?, '{}', ?) "
-            "ON CONFLICT(key) DO NOTHING",
-            (f"notice:{notice}", iso(now)),
-        )
-    return cur.rowcount == 1
+    return store.claim_once(f"notice:{notice}", now=now)
 
 
 # ---------------------------------------------------------------------------- daemon-side records

@@ -140,3 +140,13 @@ def test_auth_over_plain_smtp_is_refused(tmp_path: Path) -> None:
 )
 def test_durations(text, seconds) -> None:
     assert parse_duration(text) == seconds
+
+
+def test_relative_state_path_goes_to_systemd_state_directory(tmp_path: Path) -> None:
+    env = {"SLACK_URL": "x", "STATE_DIRECTORY": "/var/lib/newsbot"}
+    cfg = load_config(write(tmp_path, GOOD), environ=env)
+    assert cfg.state.path == Path("/var/lib/newsbot/s.sqlite3")
+    absolute = GOOD.replace('path = "s.sqlite3"', f'path = "{tmp_path}/abs.sqlite3"')
+    assert (
+        load_config(write(tmp_path, absolute), environ=env).state.path == tmp_path / "abs.sqlite3"
+    )

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from bot.errors import StoreError
 from bot.models import FeedHealth, Item, RuleMatch
@@ -338,6 +339,35 @@ class Store(OutboxMixin):
                 )
             )
         return out
+
+    # ------------------------------------------------------------------ service state
+
+    def put_state(self, key: str, value: dict[str, Any], *, now: datetime) -> None:
+        """Record a small JSON document under `key` (the daemon's view, read by `status`)."""
+        with self.tx() as db:
+            db.execute(
+                "INSERT INTO service_state (key, value, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value, "
+                "updated_at = excluded.updated_at",
+                (key, json.dumps(value, ensure_ascii=False), iso(now)),
+            )
+
+    def get_state(self, key: str) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT value FROM service_state WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        value: dict[str, Any] = json.loads(row[0])
+        return value
+
+    def claim_once(self, key: str, *, now: datetime) -> bool:
+        """True the first time `key` is claimed, False ever after: for things done exactly once."""
+        with self.tx() as db:
+            cur = db.execute(
+                "INSERT INTO service_state (key, value, updated_at) VALUES (?, '{}', ?) "
+                "ON CONFLICT(key) DO NOTHING",
+                (key, iso(now)),
+            )
+        return cur.rowcount == 1
 
     def count_items(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM items").fetchone()[0])

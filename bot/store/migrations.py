@@ -88,4 +88,12 @@ MIGRATIONS: tuple[str, ...] = (
         failing_since TEXT
     );
     """,
+    # 2: what only the daemon knows (rules in force, a rejected edit, its heartbeat, notices sent)
+    """
+    CREATE TABLE IF NOT EXISTS service_state (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    """,
 )
