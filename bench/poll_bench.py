@@ -320,14 +320,14 @@ async def fetch_all(
 async def run_cycle(urls: list[str], settings: Any, store: Any, ruleset: Any) -> Any:
     import bot
     from bot.config import FeedConfig
-    from bot.cycle import parse_executor_for
     from bot.fetch import Fetcher
     from bot.models import utcnow
     from bot.pipeline import poll_feeds
+    from bot.workers import worker_pool_for
 
     feeds = [FeedConfig(url=u, name=f"feed {i}") for i, u in enumerate(urls)]
-    # the same parse pool policy as `newsbot once` (bot.cycle.run_once)
-    with parse_executor_for(len(feeds)) as pool:
+    # the same worker policy as `newsbot once` (bot.cycle.run_once)
+    with worker_pool_for(len(feeds)) as workers:
         async with Fetcher(settings=settings, user_agent=bot.USER_AGENT) as f:
             return await poll_feeds(
                 feeds,
@@ -336,7 +336,7 @@ async def run_cycle(urls: list[str], settings: Any, store: Any, ruleset: Any) ->
                 ruleset=ruleset,
                 destinations=(),
                 clock=utcnow,
-                parse_executor=pool,
+                workers=workers,
             )
 
 

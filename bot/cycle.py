@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,10 +17,10 @@ from bot.deliver import DeliveryOutcome, deliver_all
 from bot.fetch import Fetcher
 from bot.models import Clock
 from bot.notify import Notifier, create_notifier
-from bot.parse import parse_pool
 from bot.pipeline import FeedOutcome, PollReport, poll_feeds
 from bot.rules import RuleSet
 from bot.store import Store
+from bot.workers import worker_pool_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,20 +41,6 @@ def notifiers_for(
         }
 
 
-#: below this many feeds, starting worker processes (~0.3 s) costs more than parsing inline
-POOL_MIN_FEEDS = 50
-
-
-@contextmanager
-def parse_executor_for(feeds: int) -> Iterator[Executor | None]:
-    """A parse process pool when the cycle is big enough to repay starting one, else None (inline)."""
-    if feeds < POOL_MIN_FEEDS or (os.cpu_count() or 1) < 2:
-        yield None
-        return
-    with parse_pool() as pool:
-        yield pool
-
-
 async def run_once(
     config: Config,
     *,
@@ -67,7 +51,7 @@ async def run_once(
     transport: httpx.AsyncBaseTransport | None = None,
     on_feed_done: Callable[[FeedOutcome], None] | None = None,
 ) -> CycleReport:
-    with parse_executor_for(len(config.feeds)) as pool:
+    with worker_pool_for(len(config.feeds)) as workers:
         async with Fetcher(settings=config.fetch, user_agent=USER_AGENT, transport=transport) as f:
             poll = await poll_feeds(
                 config.feeds,
@@ -77,7 +61,7 @@ async def run_once(
                 destinations=config.destinations,
                 clock=clock,
                 on_done=on_feed_done,
-                parse_executor=pool,
+                workers=workers,
             )
     # `once` means "now": a destination that failed earlier is retried without waiting for backoff
     deliveries = await deliver_all(

@@ -10,7 +10,6 @@ import asyncio
 import dataclasses
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -18,9 +17,10 @@ from bot.config import DestinationConfig, FeedConfig
 from bot.errors import FeedGone, FetchError, RateLimited
 from bot.fetch import Fetcher
 from bot.log import get_logger, kv
-from bot.models import Clock, Document, Item, RuleMatch, RuleResult
-from bot.parse import canonical_link, parse_feed_async
+from bot.models import Clock, Item, RuleMatch, RuleResult
+from bot.parse import canonical_link, parse_feed
 from bot.store import NewItem, Store
+from bot.workers import Matches, WorkerPool, document
 
 if TYPE_CHECKING:
     from bot.rules import RuleSet
@@ -77,12 +77,12 @@ async def poll_feeds(
     destinations: Sequence[DestinationConfig],
     clock: Clock,
     on_done: Callable[[FeedOutcome], None] | None = None,
-    parse_executor: Executor | None = None,
+    workers: WorkerPool | None = None,
 ) -> PollReport:
     """Poll `feeds` concurrently (the fetcher enforces global and per-host limits).
 
-    `parse_executor` (see `bot.parse.parse_pool`) parses feeds in other processes: feedparser is
-    pure Python, so on the event loop it would cap a large cycle at one core.
+    `workers` (see `bot.workers`) parses and matches in other processes: feedparser and the rules
+    engine are pure Python, so on the event loop they would cap a large cycle at one core.
     """
     start = time.monotonic()
     store.sync_feeds([(f.url, f.name) for f in feeds])
@@ -95,7 +95,7 @@ async def poll_feeds(
             ruleset=ruleset,
             destinations=destinations,
             clock=clock,
-            parse_executor=parse_executor,
+            workers=workers,
         )
         if on_done is not None:
             on_done(outcome)
@@ -113,7 +113,7 @@ async def poll_feed(
     ruleset: RuleSet,
     destinations: Sequence[DestinationConfig],
     clock: Clock,
-    parse_executor: Executor | None = None,
+    workers: WorkerPool | None = None,
 ) -> FeedOutcome:
     """Fetch, parse, store and match one feed. Never raises for a feed problem: it is recorded."""
     state = store.feed(feed.url)
@@ -135,15 +135,16 @@ async def poll_feed(
                 fetch_url=fetch_url,
             )
             return FeedOutcome(feed.url, feed.name, NOT_MODIFIED)
-        parsed = await parse_feed_async(
-            result.body or b"",
-            url=result.final_url,
-            headers=result.headers,
-            lang=feed.lang,
-            executor=parse_executor,
-        )
+        body, headers = result.body or b"", result.headers
+        matches: Matches | None = None  # inline: only new items are matched, below
+        if workers is None:
+            parsed = parse_feed(body, url=result.final_url, headers=headers, lang=feed.lang)
+        else:
+            parsed, matches = await workers.parse_and_match(
+                body, url=result.final_url, headers=headers, lang=feed.lang, ruleset=ruleset
+            )
         new, matched = await _store_new(
-            feed, parsed.items, store=store, fetcher=fetcher, ruleset=ruleset,
+            feed, parsed.items, matches, store=store, fetcher=fetcher, ruleset=ruleset,
             destinations=destinations, clock=clock,
         )  # fmt: skip
         store.record_fetch_success(
@@ -190,6 +191,7 @@ def _failed(feed: FeedConfig, exc: Exception, *, store: Store, clock: Clock) -> 
 async def _store_new(
     feed: FeedConfig,
     items: Sequence[Item],
+    matches: Matches | None,
     *,
     store: Store,
     fetcher: Fetcher,
@@ -205,9 +207,10 @@ async def _store_new(
         item = items[i]
         if feed.fetch_full_text and item.link and _is_short(item):
             item = await _with_full_text(item, fetcher=fetcher, feed=feed)
-        results = ruleset.match(
-            Document(title=item.title, summary=item.summary, content=item.content, lang=item.lang)
-        )
+        if matches is not None and item is items[i]:
+            results: Sequence[RuleResult] = matches[i]
+        else:  # inline, or the full text changed what there is to match
+            results = ruleset.match(document(item))
         rule_matches = tuple(_rule_match(r) for r in results)
         matched += bool(rule_matches)
         batch.append(

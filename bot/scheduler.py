@@ -34,7 +34,6 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot import USER_AGENT
 from bot.config import Config, DestinationConfig, FeedConfig
-from bot.cycle import parse_executor_for
 from bot.deliver import deliver
 from bot.errors import ConfigError, NewsbotError, RuleError
 from bot.fetch import Fetcher
@@ -62,6 +61,7 @@ from bot.status import (
     record_rules_rejected,
 )
 from bot.store import Store
+from bot.workers import worker_pool_for
 
 log = get_logger("daemon")
 
@@ -125,14 +125,14 @@ class Daemon:
         self.scheduler = AsyncIOScheduler(event_loop=loop, timezone=UTC)
         self.scheduler.add_listener(self._on_event, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES
                                     | EVENT_JOB_ERROR)  # fmt: skip
-        # many feeds: parse in worker processes (feedparser is pure Python) so a burst of polls
+        # many feeds: parse and match in worker processes (pure Python) so a burst of polls
         # does not starve the heartbeat; the same policy as `once`
         with (
             Store(self.config.state.path) as store,
-            parse_executor_for(len(self.config.feeds)) as parse_executor,
+            worker_pool_for(len(self.config.feeds)) as workers,
         ):
             self.store = store
-            self.parse_executor = parse_executor
+            self.workers = workers
             async with Fetcher(settings=self.config.fetch, user_agent=USER_AGENT,
                                transport=self.transport) as fetcher:  # fmt: skip
                 self.fetcher = fetcher
@@ -264,7 +264,7 @@ class Daemon:
         outcome = await poll_feed(feed, store=self.store, fetcher=self.fetcher,
                                   ruleset=self.ruleset, destinations=self.config.destinations,
                                   clock=self.clock,
-                                  parse_executor=self.parse_executor)  # fmt: skip
+                                  workers=self.workers)  # fmt: skip
         now = self.clock()
         self.last_cycle_at = now
         when = next_poll(now=now, interval=feed.interval, jitter=self.config.service.jitter,

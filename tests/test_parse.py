@@ -313,23 +313,3 @@ async def test_gzip_feed_parses(server: LocalServer) -> None:
         result = await f.fetch(url)
     assert result.body is not None
     assert parse_feed(result.body, url=url, headers=result.headers).items[0].title == VI_TITLE
-
-
-# ---------------------------------------------------------------------------- off the event loop
-
-
-async def test_parse_in_a_process_pool_matches_inline() -> None:
-    from bot.parse import parse_feed_async, parse_pool
-
-    body = rss([{"title": VI_TITLE, "link": "/a", "guid": "1"}, {"title": JA_TITLE, "guid": "2"}])
-    inline = await parse_feed_async(
-        body.encode(), url="https://outlet.example/rss", lang="vi", executor=None
-    )
-    with parse_pool(1) as pool:
-        pooled = await parse_feed_async(
-            body.encode(), url="https://outlet.example/rss", lang="vi", executor=pool
-        )
-        with pytest.raises(ParseError, match="HTML page"):
-            await parse_feed_async(b"<html></html>", url="https://o.example/", executor=pool)
-    assert pooled == inline
-    assert pooled.items[0].link == "https://outlet.example/a"

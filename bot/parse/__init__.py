@@ -1,14 +1,13 @@
 """Parsing fetched feed bytes into `ParsedFeed` / `Item`, and item identity.
 
 from bot.parse import parse_feed, canonical_link, item_key
-from bot.parse import parse_pool, parse_feed_async   # to parse off the event loop
+(bot.workers runs parse_feed in worker processes for large cycles)
 """
 
 from __future__ import annotations
 
 from bot.parse.feed import parse_feed
 from bot.parse.identity import canonical_link, is_tracking_param, item_key
-from bot.parse.pool import parse_feed_async, parse_pool
 from bot.parse.prepare import is_html_page, prescreen, to_utf8
 
 __all__ = [
@@ -17,8 +16,6 @@ __all__ = [
     "is_tracking_param",
     "item_key",
     "parse_feed",
-    "parse_feed_async",
-    "parse_pool",
     "prescreen",
     "to_utf8",
 ]

@@ -102,6 +102,11 @@ class RuleSet:
         self._anchored, self._always = self._index_anchors(by_term)
         self._ac = self._compile()
 
+    def __reduce__(self) -> tuple[type[RuleSet], tuple[Any, ...]]:
+        # The indexes above are keyed by object identity (id(node)), which does not survive
+        # pickling: a worker process rebuilds them from the rules instead of receiving stale ones.
+        return (RuleSet, (self._rules, self._terms, self._files))
+
     def _index_term_sets(self, node: Node) -> None:
         if not isinstance(node, Group):
             return
@@ -210,7 +215,11 @@ class RuleSet:
         prep = self.prepare(doc)
         out = []
         for i in sorted(self._candidates(prep, self._anchored).union(self._always)):
-            result = self._result(self._rules[i], prep)
+            rule = self._rules[i]
+            # most candidates fail their condition: test it before collecting hits and scores
+            if not rule.wants_lang(prep.lang) or not self._holds(rule.condition, prep):
+                continue
+            result = self._result(rule, prep, holds=True)
             if result.matched:
                 out.append(result)
         return out
@@ -298,7 +307,7 @@ class RuleSet:
                 found.update(index.get(tid, ()))
         return found
 
-    def _result(self, rule: Rule, prep: Prepared) -> RuleResult:
+    def _result(self, rule: Rule, prep: Prepared, *, holds: bool | None = None) -> RuleResult:
         if not rule.wants_lang(prep.lang):
             return RuleResult(rule.name, False, 0.0, tags=rule.tags, urgent=rule.urgent)
         best: dict[int, float] = {}
@@ -315,7 +324,9 @@ class RuleSet:
                     text = self._terms[ref.term].text
                     hits[(f, text, s)] = TermHit(text, f, s, e, ft.text.display[s:e])
         score = round(sum(best.values()), 3)
-        matched = self._holds(rule.condition, prep) and score >= rule.min_score
+        if holds is None:
+            holds = self._holds(rule.condition, prep)
+        matched = holds and score >= rule.min_score
         ordered = sorted(hits.values(), key=lambda h: (FIELDS.index(h.field), h.start, h.term))
         return RuleResult(rule.name, matched, score, tuple(ordered), rule.tags, rule.urgent)
 
