@@ -97,8 +97,19 @@ def run(args: argparse.Namespace) -> int:
     previews = sorted((out / "digests").glob("*.html"))
     for p in previews:
         print(f"HTML preview of the email digest: {p}")
-    print(f"Config used: {cfg_path}  (try: newsbot --config {cfg_path} status)")
+    print(f"Config used: {cfg_path}\nNext: {_me()} --config {cfg_path} status")
     return 0 if previews and not poll.failed else 1
+
+
+def _me() -> str:
+    """How the user can run newsbot again: the command they just used, relative when shorter."""
+    exe = Path(sys.argv[0]).resolve()
+    if exe.name != "newsbot":
+        return "newsbot"
+    try:
+        return str(exe.relative_to(Path.cwd()))
+    except ValueError:
+        return str(exe)
 
 
 def _default_rules() -> Path:
