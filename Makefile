@@ -35,6 +35,8 @@ eval: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/rules_bench.py
 	$(BIN)/python bench/poll_bench.py
+	$(BIN)/python bench/once_bench.py
+	$(BIN)/python bench/digest_bench.py 200 2000
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache .mypy_cache .ruff_cache
