@@ -1,0 +1,143 @@
+"""[[destinations]] tables: the keys every destination shares, and one options parser per type.
+
+The registry maps `type = "..."` to its parser; `bot.notify` maps the same names to channels.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.config.model import (
+    AppriseOptions,
+    ConsoleOptions,
+    DestinationConfig,
+    DestinationOptions,
+    EmailOptions,
+    FileOptions,
+    SlackOptions,
+    WebhookOptions,
+)
+from bot.config.reader import Section
+
+
+def positive_int(s: Section, key: str, default: int) -> int:
+    value: int = s.get(key, int, default)
+    if value <= 0:
+        raise s.error(key, "must be a positive integer")
+    return value
+
+
+def destination(s: Section) -> DestinationConfig:
+    name: str = s.require("name", str)
+    kind: str = s.require("type", str)
+    parser = _OPTION_PARSERS.get(kind)
+    if parser is None:
+        raise s.error(
+            "type", f"unknown destination type {kind!r} (one of {', '.join(_OPTION_PARSERS)})"
+        )
+    options = parser(s)
+    schedule = s.get("schedule", str)
+    every = s.duration("every", None)
+    if schedule and every:
+        raise s.error("every", "set either schedule or every, not both")
+    tz = s.get("timezone", str, "UTC")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise s.error("timezone", f"unknown timezone {tz!r} (e.g. Asia/Ho_Chi_Minh)") from None
+    quiet = s.get("quiet_hours", str)
+    if quiet and not re.fullmatch(r"\d{1,2}:\d{2}-\d{1,2}:\d{2}", quiet):
+        raise s.error("quiet_hours", f"expected HH:MM-HH:MM, got {quiet!r}")
+    if schedule and len(schedule.split()) != 5:
+        raise s.error("schedule", f"expected a 5-field cron expression, got {schedule!r}")
+    cfg = DestinationConfig(
+        name=name,
+        type=kind,
+        options=options,
+        rules=s.strings("rules"),
+        tags=s.strings("tags"),
+        min_score=float(s.get("min_score", (int, float), 0.0)),
+        send_empty=s.get("send_empty", bool, False),
+        schedule=schedule,
+        every=every,
+        timezone=tz,
+        quiet_hours=quiet,
+        urgent=s.get("urgent", bool, True),
+        title=s.get("title", str, "Vietnam–Japan"),
+        max_attempts=positive_int(s, "max_attempts", 10),
+    )
+    s.finish()
+    return cfg
+
+
+def _slack(s: Section) -> SlackOptions:
+    opts = SlackOptions(
+        webhook_url=s.get("webhook_url", str),
+        token=s.get("token", str),
+        channel=s.get("channel", str),
+        api_url=s.get("api_url", str, "https://slack.com/api"),
+    )
+    if not opts.webhook_url and not (opts.token and opts.channel):
+        raise s.error("webhook_url", "a slack destination needs webhook_url, or token and channel")
+    return opts
+
+
+def _email(s: Section) -> EmailOptions:
+    to = s.strings("to")
+    if not to:
+        raise s.error("to", "an email destination needs at least one address in 'to'")
+    opts = EmailOptions(
+        smtp_host=s.require("smtp_host", str),
+        from_addr=s.require("from", str),
+        to=to,
+        smtp_port=s.get("smtp_port", int, 25),
+        security=s.choice("security", ("none", "starttls", "ssl"), "none"),
+        username=s.get("username", str),
+        password=s.get("password", str),
+        timeout=s.duration("timeout", 30.0) or 30.0,
+        templates_dir=s.path_value("templates_dir"),
+        subject_prefix=s.get("subject_prefix", str, ""),
+    )
+    if opts.password and opts.security == "none":
+        raise s.error("password", "refusing SMTP AUTH without TLS: set security = starttls or ssl")
+    return opts
+
+
+def _webhook(s: Section) -> WebhookOptions:
+    headers = s.get("headers", dict, {})
+    return WebhookOptions(
+        url=s.require("url", str),
+        secret=s.get("secret", str),
+        headers=tuple((str(k), s._expand("headers", str(v))) for k, v in headers.items()),
+    )
+
+
+def _console(s: Section) -> ConsoleOptions:
+    return ConsoleOptions(color=s.choice("color", ("auto", "always", "never"), "auto"))
+
+
+def _file(s: Section) -> FileOptions:
+    return FileOptions(
+        dir=s.path_value("dir", "digests") or Path("digests"),
+        format=s.choice("format", ("html", "text", "json"), "html"),
+    )
+
+
+def _apprise(s: Section) -> AppriseOptions:
+    urls = s.strings("urls")
+    if not urls:
+        raise s.error("urls", "an apprise destination needs at least one URL in 'urls'")
+    return AppriseOptions(urls=urls)
+
+
+_OPTION_PARSERS: dict[str, Callable[[Section], DestinationOptions]] = {
+    "slack": _slack,
+    "email": _email,
+    "webhook": _webhook,
+    "console": _console,
+    "file": _file,
+    "apprise": _apprise,
+}
