@@ -20,14 +20,7 @@ from bot.config.model import (
     SlackOptions,
     WebhookOptions,
 )
-from bot.config.reader import Section
-
-
-def positive_int(s: Section, key: str, default: int) -> int:
-    value: int = s.get(key, int, default)
-    if value <= 0:
-        raise s.error(key, "must be a positive integer")
-    return value
+from bot.config.reader import Section, positive_int
 
 
 def destination(s: Section) -> DestinationConfig:

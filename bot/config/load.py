@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bot.config.destinations import destination, positive_int
+from bot.config.destinations import destination
 from bot.config.model import (
     DEFAULT_LOCATIONS,
     Config,
@@ -20,7 +20,7 @@ from bot.config.model import (
     ServiceConfig,
     StateConfig,
 )
-from bot.config.reader import Locator, Section
+from bot.config.reader import Locator, Section, positive_int
 from bot.errors import ConfigError
 
 

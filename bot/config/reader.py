@@ -169,3 +169,10 @@ def _kind_name(kinds: tuple[type, ...]) -> str:
         dict: "a table",
     }
     return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+def positive_int(s: Section, key: str, default: int) -> int:
+    value: int = s.get(key, int, default)
+    if value <= 0:
+        raise s.error(key, "must be a positive integer")
+    return value
