@@ -14,12 +14,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from bot.errors import StoreError
 from bot.models import FeedHealth, Item, RuleMatch
 from bot.store.migrations import MIGRATIONS
-from bot.store.outbox import OutboxMixin
+from bot.store.outbox import OutboxMixin, chunks
+from bot.store.state import ServiceStateMixin
 from bot.store.timefmt import dt, iso
 
 __all__ = ["FeedState", "NewItem", "Store"]
@@ -67,7 +67,7 @@ class NewItem:
     urgent: bool = False
 
 
-class Store(OutboxMixin):
+class Store(OutboxMixin, ServiceStateMixin):
     def __init__(self, path: Path | str, *, busy_timeout_ms: int = 10_000) -> None:
         self.path = Path(path)
         try:
@@ -328,9 +328,7 @@ class Store(OutboxMixin):
     def queued_items(self, item_ids: Sequence[int]) -> set[int]:
         """Those of `item_ids` that were queued for at least one destination."""
         out: set[int] = set()
-        ids = list(item_ids)
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
+        for chunk in chunks(list(item_ids), 500):
             marks = ",".join("?" * len(chunk))
             out.update(
                 int(r[0])
@@ -339,35 +337,6 @@ class Store(OutboxMixin):
                 )
             )
         return out
-
-    # ------------------------------------------------------------------ service state
-
-    def put_state(self, key: str, value: dict[str, Any], *, now: datetime) -> None:
-        """Record a small JSON document under `key` (the daemon's view, read by `status`)."""
-        with self.tx() as db:
-            db.execute(
-                "INSERT INTO service_state (key, value, updated_at) VALUES (?, ?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET value = excluded.value, "
-                "updated_at = excluded.updated_at",
-                (key, json.dumps(value, ensure_ascii=False), iso(now)),
-            )
-
-    def get_state(self, key: str) -> dict[str, Any] | None:
-        row = self.db.execute("SELECT value FROM service_state WHERE key = ?", (key,)).fetchone()
-        if row is None:
-            return None
-        value: dict[str, Any] = json.loads(row[0])
-        return value
-
-    def claim_once(self, key: str, *, now: datetime) -> bool:
-        """True the first time `key` is claimed, False ever after: for things done exactly once."""
-        with self.tx() as db:
-            cur = db.execute(
-                "INSERT INTO service_state (key, value, updated_at) VALUES (?, '{}', ?) "
-                "ON CONFLICT(key) DO NOTHING",
-                (key, iso(now)),
-            )
-        return cur.rowcount == 1
 
     def count_items(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM items").fetchone()[0])

@@ -214,7 +214,7 @@ class OutboxMixin:
 
     def _matches(self, ids: list[int]) -> dict[int, list[RuleMatch]]:
         out: dict[int, list[RuleMatch]] = {}
-        for chunk in _chunks(ids, 500):
+        for chunk in chunks(ids, 500):
             marks = ",".join("?" * len(chunk))
             for r in self.db.execute(
                 f"SELECT * FROM matches WHERE item_id IN ({marks}) ORDER BY score DESC", chunk
@@ -269,6 +269,6 @@ def _entry(r: sqlite3.Row) -> OutboxEntry:
     )
 
 
-def _chunks(seq: list[int], size: int) -> Iterator[list[int]]:
+def chunks(seq: list[int], size: int) -> Iterator[list[int]]:
     for i in range(0, len(seq), size):
         yield seq[i : i + size]
