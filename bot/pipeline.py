@@ -219,7 +219,7 @@ async def _store_new(
                 canonical_link=links[i],
                 matches=rule_matches,
                 destinations=route(rule_matches, destinations),
-                urgent=any(m.urgent for m in rule_matches),
+                urgent=urgent_for(rule_matches, destinations),
             )
         )
     stored = store.add_items(feed.url, batch, now=clock()) if batch else []
@@ -232,6 +232,21 @@ def route(
     """The destinations that want an item with these matches (filters: rules, tags, min_score)."""
     return tuple(
         d.name for d in destinations if any(d.wants(m.rule, m.tags, m.score) for m in matches)
+    )
+
+
+def urgent_for(
+    matches: Sequence[RuleMatch], destinations: Sequence[DestinationConfig]
+) -> tuple[str, ...]:
+    """The destinations that get an item at once: a rule marked urgent, or a score over their
+    `urgent_score`."""
+    return tuple(
+        d.name
+        for d in destinations
+        if any(
+            d.wants(m.rule, m.tags, m.score) and d.is_urgent(rule_urgent=m.urgent, score=m.score)
+            for m in matches
+        )
     )
 
 

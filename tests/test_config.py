@@ -150,3 +150,13 @@ def test_relative_state_path_goes_to_systemd_state_directory(tmp_path: Path) -> 
     assert (
         load_config(write(tmp_path, absolute), environ=env).state.path == tmp_path / "abs.sqlite3"
     )
+
+
+def test_urgent_score_is_read_and_checked(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        'webhook_url = "${SLACK_URL}"', 'webhook_url = "${SLACK_URL}"\nurgent_score = 6'
+    )
+    cfg = load_config(write(tmp_path, text), environ={"SLACK_URL": "x"})
+    assert cfg.destination("desk-slack").urgent_score == 6.0
+    with pytest.raises(ConfigError, match="urgent_score"):
+        load_config(write(tmp_path, text.replace("= 6", '= "high"')), environ={"SLACK_URL": "x"})

@@ -180,3 +180,25 @@ def test_script_content_in_feed_html_neither_matches_nor_reaches_a_digest(env) -
     everything = slack_text(slack) + "".join(m.as_string() for m in mail.messages)
     everything += "".join(p.read_text() for p in (tmp / "digests").glob("*"))
     assert "steal()" not in everything and "alert()" not in everything
+
+
+def test_urgency_per_destination_by_rule_flag_or_score(tmp_path: Path) -> None:
+    """`newsbot run` sends urgent deliveries at once; `once` records which ones they are."""
+    from bot.config import ConsoleOptions, DestinationConfig
+    from bot.models import RuleMatch
+    from bot.pipeline import urgent_for
+
+    def dest(name: str, **kw: object) -> DestinationConfig:
+        return DestinationConfig(name=name, type="console", options=ConsoleOptions(), **kw)  # type: ignore[arg-type]
+
+    plain, flagged = RuleMatch("vn-jp", 3.0), RuleMatch("vn-jp-partnership", 3.0, urgent=True)
+    dests = [
+        dest("digest-only", urgent=False),
+        dest("by-rule"),
+        dest("by-score", urgent_score=2.5),
+        dest("high-bar", urgent_score=10.0),
+        dest("other-rules", rules=("something-else",), urgent_score=0.0),
+    ]
+    assert urgent_for([plain], dests) == ("by-score",)
+    assert urgent_for([flagged], dests) == ("by-rule", "by-score", "high-bar")
+    assert urgent_for([], dests) == ()

@@ -59,6 +59,7 @@ def destination(s: Section) -> DestinationConfig:
         timezone=tz,
         quiet_hours=quiet,
         urgent=s.get("urgent", bool, True),
+        urgent_score=_optional_number(s, "urgent_score"),
         title=s.get("title", str, "Vietnam–Japan"),
         max_attempts=positive_int(s, "max_attempts", 10),
     )
@@ -134,3 +135,8 @@ _OPTION_PARSERS: dict[str, Callable[[Section], DestinationOptions]] = {
     "file": _file,
     "apprise": _apprise,
 }
+
+
+def _optional_number(s: Section, key: str) -> float | None:
+    value = s.get(key, (int, float))
+    return None if value is None else float(value)

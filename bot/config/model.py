@@ -131,6 +131,7 @@ class DestinationConfig:
     timezone: str = "UTC"
     quiet_hours: str | None = None  # "22:00-07:00"
     urgent: bool = True  # send urgent rules at once
+    urgent_score: float | None = None  # ... and any item scoring at least this
     title: str = "Vietnam–Japan"
     max_attempts: int = 10
 
@@ -141,6 +142,11 @@ class DestinationConfig:
         if self.rules and rule not in self.rules:
             return False
         return not self.tags or bool(set(self.tags) & set(tags))
+
+    def is_urgent(self, *, rule_urgent: bool, score: float) -> bool:
+        """Does an item this destination wants go out at once instead of waiting for the digest?"""
+        over = self.urgent_score is not None and score >= self.urgent_score
+        return self.urgent and (rule_urgent or over)
 
 
 @dataclass(frozen=True, slots=True)

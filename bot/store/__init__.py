@@ -64,7 +64,7 @@ class NewItem:
     canonical_link: str | None
     matches: tuple[RuleMatch, ...]
     destinations: tuple[str, ...]  # queue a delivery for each of these
-    urgent: bool = False
+    urgent: tuple[str, ...] = ()  # ... of which these get it at once (`newsbot run`)
 
 
 class Store(OutboxMixin, ServiceStateMixin):
@@ -293,7 +293,7 @@ class Store(OutboxMixin, ServiceStateMixin):
                     db.execute(
                         "INSERT INTO deliveries (destination, item_id, urgent, queued_at) "
                         "VALUES (?, ?, ?, ?)",
-                        (dest, item_id, int(n.urgent), iso(now)),
+                        (dest, item_id, int(dest in n.urgent), iso(now)),
                     )
             if ids:
                 db.execute(
