@@ -18,25 +18,21 @@ Exit status 1 when a target is missed (precision >= 0.95, recall >= 0.90, every 
 from __future__ import annotations
 
 import argparse
-import functools
 import html
 import html.parser
-import http.server
 import json
 import os
 import re
 import subprocess
 import sys
 import tempfile
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.cli.demo import serve_folder  # noqa: E402
 from bot.models import Document  # noqa: E402
 from bot.rules import load_rules  # noqa: E402
 from tests.servers import MailSink, SlackReceiver, running, smtp_server  # noqa: E402
@@ -69,32 +65,14 @@ def read_items(eval_dir: Path) -> list[Labelled]:
 # --------------------------------------------------------------------------- loopback servers
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@contextmanager
-def serving(handler: functools.partial[_Quiet]) -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def run_pipeline(eval_dir: Path, rule_paths: list[Path]) -> dict[str, set[str]]:
     """Links delivered per destination by `newsbot once` over the eval feeds."""
     feeds = sorted((eval_dir / "feeds").glob("*.xml"))
     hook = SlackReceiver()  # a loopback endpoint keeping every JSON body posted to it
-    files = functools.partial(_Quiet, directory=str(eval_dir / "feeds"))
     slack = SlackReceiver()
     with (
         tempfile.TemporaryDirectory() as tmp,
-        serving(files) as feed_base,
+        serve_folder(eval_dir / "feeds") as feed_base,
         running(hook),
         running(slack),
         smtp_server() as (mail, smtp_port),

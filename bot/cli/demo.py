@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         shutil.rmtree(out)
     (out / "digests").mkdir(parents=True)
     setup_logging(args.log_level or "warning")
-    with _serve(SAMPLES) as base:
+    with serve_folder(SAMPLES) as base:
         feeds = "".join(
             f'[[feeds]]\nurl = "{base}/{p.name}"\nname = "{p.stem.replace("-", " ").title()}"\n\n'
             for p in sorted(SAMPLES.glob("*.xml"))
@@ -118,7 +118,9 @@ def _default_rules() -> Path:
 
 
 @contextmanager
-def _serve(folder: Path) -> Iterator[str]:
+def serve_folder(folder: Path) -> Iterator[str]:
+    """Serve `folder` over HTTP on 127.0.0.1 (a free port) for the life of the block; yields the base URL."""
+
     class Quiet(SimpleHTTPRequestHandler):
         def log_message(self, format: str, *args: Any) -> None:
             pass
