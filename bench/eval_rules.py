@@ -226,6 +226,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=Path, help="seed articles folder (default EVAL_DIR/../seeds)")
     args = ap.parse_args(argv)
     rule_paths = args.rules or [ROOT / "rules"]
+    if not (args.eval_dir / "dev-items.jsonl").is_file():
+        print(
+            f"eval_rules: no labelled set at {args.eval_dir}/dev-items.jsonl (the dev set lives in "
+            "../shared/eval beside the checkout; pass another folder with dev-items.jsonl and feeds/)",
+            file=sys.stderr,
+        )
+        return 2
     items = read_items(args.eval_dir)
     delivered = (
         run_direct(items, rule_paths) if args.direct else run_pipeline(args.eval_dir, rule_paths)

@@ -109,6 +109,11 @@ async def deliver(
         count = len(digest.item_ids)
         if not digest.is_empty or destination.send_empty:
             await asyncio.to_thread(notifier.send, digest)
+    except asyncio.CancelledError:
+        # shutting down mid-send: whether the channel got it is unknown, so release the claim and
+        # let the next start retry at once under the same key (at-least-once, never lost)
+        store.release_claim(claimed.id)
+        raise
     except DeliveryError as exc:
         return _failed(destination, claimed.id, claimed.attempts, exc, store=store, clock=clock,
                        key=claimed.key, items=count)  # fmt: skip

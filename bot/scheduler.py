@@ -59,6 +59,7 @@ from bot.status import (
     record_heartbeat,
     record_rules_loaded,
     record_rules_rejected,
+    record_stopped,
 )
 from bot.store import Store
 from bot.workers import worker_pool_for
@@ -157,8 +158,8 @@ class Daemon:
         # pause first: shutting the scheduler down cancels the coroutine jobs still running
         self.scheduler.pause()
         if self.inflight:
-            # a delivery that does not finish in time stays claimed in the outbox and is sent again
-            # after its lease: at-least-once, never lost
+            # a delivery that does not finish in time is cancelled: its outbox claim is released and
+            # the next start sends it again under the same key (at-least-once, never lost)
             _done, late = await asyncio.wait(self.inflight, timeout=STOP_GRACE)
             for task in late:
                 task.cancel()
@@ -166,6 +167,7 @@ class Daemon:
                 await asyncio.wait(late, timeout=1.0)
                 self.abandoned = len(late)
         self.scheduler.shutdown(wait=False)
+        record_stopped(self.store, now=self.clock())
         log.info(kv("daemon_stopped", abandoned=self.abandoned))
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
@@ -202,6 +204,9 @@ class Daemon:
             log.warning(kv("job_missed", job=event.job_id, scheduled=event.scheduled_run_time))
         elif event.code == EVENT_JOB_MAX_INSTANCES:
             log.warning(kv("job_skipped", job=event.job_id, reason="still running"))
+        elif isinstance(event.exception, asyncio.CancelledError):
+            # stopping with work in flight: what it held was released for the next start
+            log.info(kv("job_cancelled", job=event.job_id))
         else:
             log.error(kv("job_crashed", job=event.job_id, error=repr(event.exception)))
 

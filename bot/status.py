@@ -70,6 +70,12 @@ def record_heartbeat(
     )
 
 
+def record_stopped(store: Store, *, now: datetime) -> None:
+    """A clean stop: `status` says so at once instead of waiting for heartbeats to go stale."""
+    state = get_state(store, DAEMON) or {}
+    put_state(store, DAEMON, {**state, "stopped_at": iso(now)}, now=now)
+
+
 # ---------------------------------------------------------------------------- the report
 
 
@@ -183,7 +189,11 @@ def _daemon(raw: dict[str, Any] | None, *, now: datetime, heartbeat: float) -> D
         return None
     beat = dt(raw.get("heartbeat_at"))
     # three missed heartbeats (and at least 30 s) before calling it dead: a busy loop is not a dead one
-    alive = beat is not None and now - beat <= timedelta(seconds=max(3 * heartbeat, 30.0))
+    alive = (
+        beat is not None
+        and not raw.get("stopped_at")
+        and now - beat <= timedelta(seconds=max(3 * heartbeat, 30.0))
+    )
     return DaemonStatus(
         pid=int(raw.get("pid", 0)),
         started_at=dt(raw.get("started_at")),

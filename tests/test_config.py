@@ -160,3 +160,14 @@ def test_urgent_score_is_read_and_checked(tmp_path: Path) -> None:
     assert cfg.destination("desk-slack").urgent_score == 6.0
     with pytest.raises(ConfigError, match="urgent_score"):
         load_config(write(tmp_path, text.replace("= 6", '= "high"')), environ={"SLACK_URL": "x"})
+
+
+def test_unknown_table_names_its_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, GOOD + "\n[stat]\npath = 'x'\n"), environ={"SLACK_URL": "x"})
+    assert info.value.line == 23 and info.value.key == "stat"
+
+
+def test_rule_commands_need_no_secrets(tmp_path: Path) -> None:
+    cfg = load_config(write(tmp_path, GOOD), environ={}, secrets_required=False)
+    assert cfg.destination("desk-slack").options.webhook_url == "${SLACK_URL}"  # type: ignore[union-attr]

@@ -271,7 +271,7 @@ def test_daemon_delivers_reloads_and_stops_cleanly(env: Env) -> None:
     status = env.status()
     slack = next(d for d in status["destinations"] if d["name"] == "desk-slack")
     assert slack["pending"] == 0, env.daemon_log()
-    assert not status["daemon"]["alive"] or status["daemon"]["pid"] == proc.pid
+    assert not status["daemon"]["alive"]  # a clean stop is recorded, not inferred from heartbeats
     log = env.daemon_log()
     assert "daemon_stopped" in log
     assert env.slack.url not in log and "/services/T000" not in log  # the webhook URL is a secret

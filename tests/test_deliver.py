@@ -223,3 +223,41 @@ def test_a_crashing_channel_keeps_items_pending(tmp_path: Path) -> None:
         outcome = run(deliver(dest, store=store, notifier=Broken(), clock=clock))
         assert outcome.status == RETRY and "RuntimeError" in (outcome.error or "")
         assert len(store.pending_items("desk-mail")) == 2
+
+
+class Slow(Notifier):
+    def __init__(self, inner: Notifier) -> None:
+        self.inner = inner
+
+    def send(self, digest: Digest) -> None:
+        import time
+
+        time.sleep(0.5)
+        self.inner.send(digest)
+
+
+def test_a_send_cancelled_at_shutdown_is_retried_at_once_under_the_same_key(tmp_path: Path) -> None:
+    clock = Clock()
+    with smtp_server() as (sink, port), Store(tmp_path / "s.sqlite3") as store:
+        dest = mail_destination(port)
+        add(store, 2)
+
+        async def shutdown_mid_send() -> None:
+            task = asyncio.create_task(
+                deliver(dest, store=store, notifier=Slow(create_notifier(dest)), clock=clock)
+            )
+            await asyncio.sleep(0.1)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+
+        run(shutdown_mid_send())
+        # the next start, seconds later (well inside the 5-minute lease), sends it again at once
+        clock.advance(seconds=5)
+        outcome = run(deliver(dest, store=store, notifier=create_notifier(dest), clock=clock))
+        assert outcome.status == SENT and outcome.items == 2
+        import time
+
+        time.sleep(0.6)  # the interrupted thread finishes its send too: one repeat, same key
+    keys = {m["Message-ID"] for m in sink.messages}
+    assert len(keys) == 1 and 1 <= len(sink.messages) <= 2

@@ -122,3 +122,13 @@ def test_cli_status_json_and_exit_codes(config: Config, store: Store, capsys) ->
     assert alpha["consecutive_failures"] == 1 and alpha["last_error"] == "fetch: timeout"
     assert data["failing_feeds"] == 1
     assert {d["name"] for d in data["destinations"]} == {"desk", "live"}
+
+
+def test_text_report_times_are_utc() -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.cli.service_cmd import _when
+
+    eight_in_hanoi = datetime(2026, 11, 24, 8, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+    assert _when(eight_in_hanoi) == "2026-11-24 01:00:00Z"

@@ -8,6 +8,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from bot.cli.common import config_from_args
+from bot.log import setup_logging
 
 if TYPE_CHECKING:
     from bot.cycle import CycleReport
@@ -37,6 +38,8 @@ def run(args: argparse.Namespace) -> int:
     from bot.store import Store
 
     config = config_from_args(args)
+    if args.quiet and not args.log_level:
+        setup_logging("warning")  # --quiet: problems only
     ruleset = load_rules(list(config.rules.paths))
     progress = _Progress(total=sum(f.enabled for f in config.feeds))
     with Store(config.state.path) as store, notifiers_for(config, stream=sys.stdout) as notifiers:

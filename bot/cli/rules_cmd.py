@@ -15,7 +15,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from bot.config import find_config, load_config, parse_duration
+from bot.cli.common import config_from_args
+from bot.config import find_config, parse_duration
 from bot.errors import ConfigError
 from bot.models import Document, RuleResult, TermHit, utcnow
 from bot.rules import RuleSet, Trace, load_rules
@@ -128,10 +129,11 @@ def rule_paths(args: argparse.Namespace) -> list[Path]:
     if getattr(args, "paths", None):
         return list(args.paths)
     try:
-        config_path = find_config(getattr(args, "config", None), os.environ)
+        find_config(getattr(args, "config", None), os.environ)
     except ConfigError:
         return [Path("rules")]
-    return list(load_config(config_path).rules.paths)
+    # rule commands send nothing: destinations' secrets need not be set
+    return list(config_from_args(args, secrets_required=False).rules.paths)
 
 
 def _ruleset(args: argparse.Namespace) -> RuleSet:

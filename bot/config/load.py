@@ -60,8 +60,27 @@ def read_env_file(path: Path) -> dict[str, str]:
     return out
 
 
-def load_config(path: str | Path, *, environ: Mapping[str, str] | None = None) -> Config:
-    """Parse and validate the config file at `path`. Raises `ConfigError`."""
+class _KeepUnset(dict[str, str]):
+    """An environment in which an unset ``${VAR}`` stays as written."""
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+    def __missing__(self, key: str) -> str:
+        return "${" + key + "}"
+
+
+def load_config(
+    path: str | Path,
+    *,
+    environ: Mapping[str, str] | None = None,
+    secrets_required: bool = True,
+) -> Config:
+    """Parse and validate the config file at `path`. Raises `ConfigError`.
+
+    `secrets_required=False` is for commands that never send anything (`rules check`, …): an unset
+    ``${VAR}`` then stays as written instead of being an error.
+    """
     path = Path(path)
     env: dict[str, str] = dict(os.environ if environ is None else environ)
     try:
@@ -84,6 +103,9 @@ def load_config(path: str | Path, *, environ: Mapping[str, str] | None = None) -
     if env_file is not None:
         # the real environment wins over the file, as systemd's EnvironmentFile= does
         env = {**read_env_file(env_file), **env}
+        top.env = env
+    if not secrets_required:
+        env = _KeepUnset(env)
         top.env = env
 
     state = top.section("state")

@@ -45,7 +45,10 @@ class Locator:
         for i in range(start, end):
             if pat.match(self.lines[i]):
                 return i + 1
-        return start + 1 if table is not None else None
+        if table is None:  # a top-level key may be a whole table: [key] or [[key]]
+            table_re = re.compile(rf"^\s*\[\[?\s*{re.escape(key)}\s*\]")
+            return next((i + 1 for i, ln in enumerate(self.lines) if table_re.match(ln)), None)
+        return start + 1
 
 
 class Section:

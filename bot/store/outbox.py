@@ -129,6 +129,15 @@ class OutboxMixin:
             )
         return _entry(row)
 
+    def release_claim(self, entry_id: int) -> None:
+        """Give back a claim without counting a failure (the send was interrupted, not refused)."""
+        with self.tx() as db:
+            db.execute(
+                "UPDATE outbox SET status = 'pending', lease_until = NULL, next_attempt_at = NULL "
+                "WHERE id = ? AND status = 'sending'",
+                (entry_id,),
+            )
+
     def mark_sent(self, entry_id: int, *, now: datetime) -> None:
         with self.tx() as db:
             row = db.execute("SELECT destination FROM outbox WHERE id = ?", (entry_id,)).fetchone()
