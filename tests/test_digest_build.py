@@ -198,3 +198,18 @@ def test_wrap_display_counts_wide_characters_and_keeps_closing_marks() -> None:
     assert all(display_width(line) <= 42 for line in lines)  # a closing mark may overhang
     assert not any(line[0] in "、。" for line in lines)
     assert wrap_display("alpha beta gamma delta", 11) == ["alpha beta", "gamma delta"]
+
+
+def test_a_catch_all_rule_does_not_swallow_the_topic_sections() -> None:
+    def both(rule: str) -> list[RuleMatch]:
+        # the umbrella rule always scores highest: it contains every topic's terms
+        return [RuleMatch("vietnam-japan", 9.0), RuleMatch(rule, 3.0)]
+
+    items = [
+        item(1, "Japan lends Vietnam yen for a metro line", matches=both("vn-jp-aid")),
+        item(2, "Coast guards of Vietnam and Japan drill", matches=both("vn-jp-security")),
+        item(3, "JICA signs a hospital grant with Hanoi", matches=both("vn-jp-aid")),
+        item(4, "Vietnam and Japan mark a festival", matches=[RuleMatch("vietnam-japan", 5.0)]),
+    ]
+    groups = {g.name: [e.item_id for e in g.entries] for g in digest_of(items).groups}
+    assert groups == {"vn-jp-aid": [1, 3], "vn-jp-security": [2], "vietnam-japan": [4]}

@@ -247,12 +247,18 @@ def _rank(c: _Candidate) -> tuple[float, float, int]:
 
 
 def _group(stories: Sequence[_Candidate], *, tags: Sequence[str]) -> tuple[DigestGroup, ...]:
-    """Each story goes in exactly one group: its best wanted rule, or, for a destination that
-    routes on tags, the first of its tags the destination asked for."""
+    """Each story goes in exactly one group: its most specific wanted rule, or, for a destination
+    that routes on tags, the first of its tags the destination asked for.
+
+    Most specific = the rule that matched the fewest stories of this digest (then the best score):
+    a catch-all rule matching everything would otherwise swallow every topic into one section.
+    """
+    reach = Counter(rule for cand in stories for rule in cand.entry.rules)
     buckets: dict[str, list[_Candidate]] = {}
     for cand in stories:
         routed = [t for t in cand.entry.tags if t in tags]
-        name = routed[0] if routed else cand.entry.rules[0]
+        rules = cand.entry.rules  # best score first
+        name = routed[0] if routed else min(rules, key=lambda r: (reach[r], rules.index(r)))
         buckets.setdefault(name, []).append(cand)
     groups = [
         DigestGroup(name=name, entries=tuple(c.entry for c in sorted(members, key=_rank)))
