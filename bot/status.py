@@ -143,20 +143,22 @@ class StatusReport:
 
 
 def build_status(store: Store, *, config: Config, now: datetime) -> StatusReport:
-    configured = {f.url for f in config.feeds}
+    # every configured feed, in config order: one never polled yet shows as such; a feed removed
+    # from the config is history, not status
+    known = {f.url: f for f in store.feeds()}
     feeds = tuple(
         FeedStatus(
-            name=f.name,
-            url=f.url,
-            last_success=f.last_success_at,
-            last_error=f.last_error,
-            consecutive_failures=f.consecutive_failures,
-            items=f.items_total,
-            next_poll=f.next_poll_at,
-            disabled=f.disabled,
+            name=c.name,
+            url=c.url,
+            last_success=f.last_success_at if f else None,
+            last_error=f.last_error if f else None,
+            consecutive_failures=f.consecutive_failures if f else 0,
+            items=f.items_total if f else 0,
+            next_poll=f.next_poll_at if f else None,
+            disabled=f.disabled if f else False,
         )
-        for f in store.feeds()
-        if f.url in configured  # a feed removed from the config is history, not status
+        for c in config.feeds
+        for f in (known.get(c.url),)
     )
     states = {s.name: s for s in store.destination_states([d.name for d in config.destinations])}
     destinations = []

@@ -132,3 +132,20 @@ def test_text_report_times_are_utc() -> None:
 
     eight_in_hanoi = datetime(2026, 11, 24, 8, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
     assert _when(eight_in_hanoi) == "2026-11-24 01:00:00Z"
+
+
+def test_configured_feeds_show_before_their_first_poll(tmp_path) -> None:
+    from bot.cli import main
+
+    cfg = tmp_path / "newsbot.toml"
+    cfg.write_text(
+        '[state]\npath = "s.sqlite3"\n[[feeds]]\nurl = "http://127.0.0.1:9/a.xml"\nname = "Alpha"\n'
+        '[[destinations]]\nname = "t"\ntype = "console"\n'
+    )
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["--config", str(cfg), "status"]) == 0
+    assert "new      Alpha: last success -" in out.getvalue()

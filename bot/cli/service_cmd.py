@@ -116,6 +116,8 @@ def render(report: StatusReport) -> str:
     lines.append(f"feeds ({len(report.feeds)}, {len(report.failing_feeds)} failing):")
     for f in report.feeds:
         mark = "DISABLED" if f.disabled else ("FAILING" if f.consecutive_failures else "ok")
+        if mark == "ok" and f.last_success is None:
+            mark = "new"  # configured, not polled yet
         lines.append(
             f"  {mark:8} {f.name}: last success {_when(f.last_success)}, "
             f"failures {f.consecutive_failures}, items {f.items}, next poll {_when(f.next_poll)}"
