@@ -175,3 +175,29 @@ def test_backtest_shows_added_and_dropped(
     out = capsys.readouterr().out
     assert "3 stored items since 1d: 1 would be added, 1 dropped" in out
     assert "ADDED    Vietnam and Japan" in out and "DROPPED  Vietnam and Korea" in out
+
+
+def test_explain_folds_what_did_not_fire_and_shows_what_did(capsys) -> None:
+    from bot.cli import main
+
+    assert main(["rules", "explain", "--text", "Japan and Vietnam sign a coast guard deal"]) == 0
+    out = capsys.readouterr().out
+    assert "none  (none of these hold)" in out and "$SPORT" not in out
+
+    main(["rules", "explain", "--text", "Vietnam beat Japan 3-0 in a friendly"])
+    out = capsys.readouterr().out
+    assert "no match vietnam-japan" in out and "$MATCH_RESULT  <- beat" in out
+
+
+def test_a_closed_pipe_is_not_an_error(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    # far more than a pipe buffer holds, so the write really hits the closed pipe
+    article = tmp_path / "long.txt"
+    article.write_text("Japan and Vietnam\n" + "Japan and Vietnam sign a deal. " * 8000)
+    proc = subprocess.run(
+        f"{sys.executable} -m bot rules explain --file {article} | head -1",
+        shell=True, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.stdout.strip() and "Traceback" not in proc.stderr, proc.stderr[-500:]

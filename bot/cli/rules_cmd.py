@@ -288,6 +288,14 @@ def _print_trace(trace: Trace, out: IO[str], *, color: bool, indent: int) -> Non
     hits = _found(trace) if leaf else []
     texts = sorted({f"{h.text} ({h.field})" for h in hits})
     found = ("  <- " + ", ".join(texts[:5]) + (" …" if len(texts) > 5 else "")) if texts else ""
+    if trace.label == "none" and trace.matched:
+        # nothing it excludes holds: the details only matter when something does
+        print(f"{' ' * indent}{mark} none  (none of these hold)", file=out)
+        return
+    if not leaf and not _found(trace):
+        # nothing of this subtree occurs in the text (typically a `none:` list): one line, not a tree
+        print(f"{' ' * indent}{mark} {trace.label}  (no term found)", file=out)
+        return
     print(f"{' ' * indent}{mark} {trace.label}{found}", file=out)
     if leaf:
         return  # an alias or a near element: one line, with the terms that were found
