@@ -181,22 +181,20 @@ class OutboxMixin:
             )
 
     def outbox_items(self, entry_id: int) -> list[PendingItem]:
-        rows = self.db.execute(
-            """SELECT items.*, feeds.name AS outlet, feeds.url AS feed_url FROM deliveries
-               JOIN items ON items.id = deliveries.item_id JOIN feeds ON feeds.id = items.feed_id
-               WHERE deliveries.outbox_id = ? ORDER BY items.id""",
-            (entry_id,),
-        ).fetchall()
-        return self._pending_items(rows)
+        return self._delivery_items("deliveries.outbox_id = ?", (entry_id,))
 
     def pending_items(self, destination: str) -> list[PendingItem]:
         """Everything not yet delivered to `destination` (attached to an outbox row or not)."""
+        return self._delivery_items(
+            "deliveries.destination = ? AND deliveries.status = 'pending'", (destination,)
+        )
+
+    def _delivery_items(self, where: str, params: tuple[object, ...]) -> list[PendingItem]:
         rows = self.db.execute(
-            """SELECT items.*, feeds.name AS outlet, feeds.url AS feed_url FROM deliveries
-               JOIN items ON items.id = deliveries.item_id JOIN feeds ON feeds.id = items.feed_id
-               WHERE deliveries.destination = ? AND deliveries.status = 'pending'
-               ORDER BY items.id""",
-            (destination,),
+            "SELECT items.*, feeds.name AS outlet, feeds.url AS feed_url FROM deliveries "
+            "JOIN items ON items.id = deliveries.item_id JOIN feeds ON feeds.id = items.feed_id "
+            f"WHERE {where} ORDER BY items.id",
+            params,
         ).fetchall()
         return self._pending_items(rows)
 
