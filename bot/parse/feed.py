@@ -1,7 +1,8 @@
-"""Feed bytes -> `ParsedFeed`: charset repair, an XML pre-screen, then feedparser on a stream.
+"""Feed bytes -> `ParsedFeed`: charset repair, an XML pre-screen, then lxml (`bot.parse.fast`) for
+plain RSS 2.0 / Atom 1.0 and feedparser for everything else.
 
 `parse_feed` is a pure function of its arguments (no I/O, no shared state), so the pipeline may run it
-in a process pool (`bot.parse.pool`); everything it returns pickles.
+in worker processes (`bot.workers`); everything it returns pickles.
 """
 
 from __future__ import annotations
@@ -9,9 +10,7 @@ from __future__ import annotations
 import html
 import io
 import re
-import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
 
@@ -19,8 +18,10 @@ import feedparser
 
 from bot.errors import ParseError
 from bot.models import Item, ParsedFeed
+from bot.parse.fast import Unsupported, parse_fast
 from bot.parse.identity import item_key
 from bot.parse.prepare import html_page_error, is_html_page, prescreen, to_utf8
+from bot.parse.raw import RawEntry, RawFeed, utc_datetime
 
 
 def parse_feed(
@@ -35,6 +36,27 @@ def parse_feed(
         raise html_page_error(data, url=url)
     prescreen(data, url=url)
     base = urljoin(url, hdrs["content-location"]) if hdrs.get("content-location") else url
+    # most feeds are plain RSS 2.0 / Atom 1.0 that lxml reads 5x faster; the rest go to feedparser
+    try:
+        raw = parse_fast(data)
+    except Unsupported:
+        raw = parse_with_feedparser(data, url=url)
+    feed_lang = lang or _primary_language(raw.language or hdrs.get("content-language"))
+    items: dict[str, Item] = {}
+    for entry in raw.entries:
+        item = _item(entry, feed_url=url, base=base, lang=feed_lang)
+        items.setdefault(item.key, item)  # duplicate guids: the first occurrence wins
+    return ParsedFeed(
+        url=url,
+        title=_text(raw.title),
+        link=_absolute(raw.link, base),
+        items=tuple(items.values()),
+        error=raw.error,
+    )
+
+
+def parse_with_feedparser(data: bytes, *, url: str) -> RawFeed:
+    """The slow path, for every feed `parse_fast` declines: any RSS/RDF/Atom version, broken XML."""
     # A stream, not bytes: feedparser tries open() on bytes first, so a body that happens to be a
     # file path would be read from the local disk. No base URL: given one, feedparser joins it onto
     # every element (a third of its time) and rewrites relative guids; item links are resolved
@@ -53,41 +75,47 @@ def parse_feed(
         raise ParseError(
             f"parse: {url} is not an RSS/Atom feed ({error or 'no feed element'})", url=url
         )
-    feed_lang = lang or _primary_language(
-        parsed.feed.get("language") or hdrs.get("content-language")
-    )
-    items: dict[str, Item] = {}
-    for entry in parsed.entries:
-        item = _item(entry, feed_url=url, base=base, lang=feed_lang)
-        items.setdefault(item.key, item)  # duplicate guids: the first occurrence wins
-    return ParsedFeed(
-        url=url,
-        title=_text(parsed.feed.get("title", "")),
-        link=_absolute(parsed.feed.get("link"), base),
-        items=tuple(items.values()),
+    return RawFeed(
+        title=parsed.feed.get("title", ""),
+        link=parsed.feed.get("link"),
+        language=parsed.feed.get("language"),
+        entries=tuple(_raw_entry(e) for e in parsed.entries),
         error=error,
     )
 
 
-def _item(entry: Any, *, feed_url: str, base: str, lang: str | None) -> Item:
-    title = _text(entry.get("title", ""))
-    link = _absolute(entry.get("link"), base)
-    summary = entry.get("summary", "") or ""
-    content = _content(entry)
-    published = _datetime(entry.get("published_parsed") or entry.get("updated_parsed"))
-    guid = entry.get("id") or None
+def _raw_entry(entry: Any) -> RawEntry:
+    # dict.get: FeedParserDict.get("updated_parsed") falls back to published_parsed with a
+    # DeprecationWarning
+    when = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
+    return RawEntry(
+        title=entry.get("title", ""),
+        link=entry.get("link"),
+        summary=entry.get("summary", "") or "",
+        content=_content(entry),
+        id=entry.get("id") or None,
+        published=utc_datetime(when),
+        author=entry.get("author") or None,
+    )
+
+
+def _item(entry: RawEntry, *, feed_url: str, base: str, lang: str | None) -> Item:
+    title = _text(entry.title)
+    link = _absolute(entry.link, base)
+    summary = entry.summary
+    content = entry.content
     fallback = title or _text(summary)[:200]
     return Item(
-        key=item_key(guid, link, fallback, published),
+        key=item_key(entry.id, link, fallback, entry.published),
         feed_url=feed_url,
         title=title,
         link=link,
         summary=summary,
         content=content if content != summary else "",
-        guid=guid,
-        published=published,
+        guid=entry.id,
+        published=entry.published,
         lang=lang,
-        author=entry.get("author") or None,
+        author=entry.author,
     )
 
 
@@ -109,15 +137,6 @@ _TAG = re.compile(r"<[^>]*>")
 def _text(value: str) -> str:
     """Titles may carry markup (``<b>``, ``&amp;``): reduce them to plain text."""
     return " ".join(html.unescape(_TAG.sub(" ", value or "")).split())
-
-
-def _datetime(value: time.struct_time | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return datetime(*value[:6], tzinfo=UTC)
-    except (TypeError, ValueError):
-        return None
 
 
 def _primary_language(tag: str | None) -> str | None:
