@@ -17,10 +17,10 @@ from bot.config import DestinationConfig, FeedConfig
 from bot.errors import FeedGone, FetchError, RateLimited
 from bot.fetch import Fetcher
 from bot.log import get_logger, kv
-from bot.models import Clock, Item, RuleMatch, RuleResult
-from bot.parse import canonical_link, parse_feed
-from bot.store import NewItem, Store
-from bot.workers import Matches, WorkerPool, document
+from bot.models import Clock, Item, RuleMatch
+from bot.parse import parse_feed
+from bot.store import FetchSuccess, NewItem, Store
+from bot.workers import Prepared, WorkerPool, link_of, match_item
 
 if TYPE_CHECKING:
     from bot.rules import RuleSet
@@ -136,26 +136,25 @@ async def poll_feed(
             )
             return FeedOutcome(feed.url, feed.name, NOT_MODIFIED)
         body, headers = result.body or b"", result.headers
-        matches: Matches | None = None  # inline: only new items are matched, below
+        prepared: Prepared | None = None  # inline: only new items are matched, below
         if workers is None:
             parsed = parse_feed(body, url=result.final_url, headers=headers, lang=feed.lang)
         else:
-            parsed, matches = await workers.parse_and_match(
+            prepared = await workers.parse_and_match(
                 body, url=result.final_url, headers=headers, lang=feed.lang, ruleset=ruleset
             )
-        new, matched = await _store_new(
-            feed, parsed.items, matches, store=store, fetcher=fetcher, ruleset=ruleset,
-            destinations=destinations, clock=clock,
-        )  # fmt: skip
-        store.record_fetch_success(
-            feed.url,
-            now=clock(),
+            parsed = prepared.feed
+        fetched = FetchSuccess(
             etag=result.etag,
             last_modified=result.last_modified,
             title=parsed.title or None,
             fetch_url=fetch_url,
             parse_error=parsed.error,
         )
+        new, matched = await _store_new(
+            feed, parsed.items, prepared, fetched, store=store, fetcher=fetcher, ruleset=ruleset,
+            destinations=destinations, clock=clock,
+        )  # fmt: skip
         if parsed.error:
             log.warning(
                 kv("feed_malformed", feed=feed.name, error=parsed.error, kept=len(parsed.items))
@@ -191,7 +190,8 @@ def _failed(feed: FeedConfig, exc: Exception, *, store: Store, clock: Clock) -> 
 async def _store_new(
     feed: FeedConfig,
     items: Sequence[Item],
-    matches: Matches | None,
+    prepared: Prepared | None,
+    fetched: FetchSuccess,
     *,
     store: Store,
     fetcher: Fetcher,
@@ -199,7 +199,8 @@ async def _store_new(
     destinations: Sequence[DestinationConfig],
     clock: Clock,
 ) -> tuple[int, int]:
-    links = [canonical_link(it.link) if it.link else None for it in items]
+    """Store the new items of a feed with its fetch state, in one transaction (`Store.record_poll`)."""
+    links = prepared.links if prepared is not None else tuple(link_of(it) for it in items)
     fresh = sorted(store.unseen([(it.key, link) for it, link in zip(items, links, strict=True)]))
     batch: list[NewItem] = []
     matched = 0
@@ -207,11 +208,10 @@ async def _store_new(
         item = items[i]
         if feed.fetch_full_text and item.link and _is_short(item):
             item = await _with_full_text(item, fetcher=fetcher, feed=feed)
-        if matches is not None and item is items[i]:
-            results: Sequence[RuleResult] = matches[i]
+        if prepared is not None and item is items[i]:
+            rule_matches = prepared.matches[i]
         else:  # inline, or the full text changed what there is to match
-            results = ruleset.match(document(item))
-        rule_matches = tuple(_rule_match(r) for r in results)
+            rule_matches = match_item(ruleset, item)
         matched += bool(rule_matches)
         batch.append(
             NewItem(
@@ -222,7 +222,7 @@ async def _store_new(
                 urgent=urgent_for(rule_matches, destinations),
             )
         )
-    stored = store.add_items(feed.url, batch, now=clock()) if batch else []
+    stored = store.record_poll(feed.url, batch, fetched, now=clock())
     return len(stored), matched
 
 
@@ -248,11 +248,6 @@ def urgent_for(
             for m in matches
         )
     )
-
-
-def _rule_match(r: RuleResult) -> RuleMatch:
-    terms = tuple(dict.fromkeys(h.text for h in r.hits))
-    return RuleMatch(rule=r.rule, score=r.score, tags=r.tags, terms=terms, urgent=r.urgent)
 
 
 def _is_short(item: Item) -> bool:

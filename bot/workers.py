@@ -26,22 +26,54 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import ParseError
-from bot.models import Document, Item, ParsedFeed, RuleResult
-from bot.parse import parse_feed
+from bot.models import Document, Item, ParsedFeed, RuleMatch, RuleResult
+from bot.parse import canonical_link, parse_feed
 from bot.rules import RuleSet
 
 #: below this many feeds, starting worker processes (~0.3 s) costs more than working inline
 POOL_MIN_FEEDS = 50
 
-Matches = tuple[tuple[RuleResult, ...], ...]  # per item of a ParsedFeed, in order
+Matches = tuple[tuple[RuleMatch, ...], ...]  # per item of a ParsedFeed, in order
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A parsed feed and, per item in order, what storing it needs: canonical link and matches.
+
+    This is what a worker sends back, so it holds no more than the store needs (a RuleMatch, not
+    the RuleResult with every hit's offsets): the event loop unpickles all of it.
+    """
+
+    feed: ParsedFeed
+    links: tuple[str | None, ...]
+    matches: Matches
 
 
 def document(item: Item) -> Document:
     return Document(title=item.title, summary=item.summary, content=item.content, lang=item.lang)
 
 
+def link_of(item: Item) -> str | None:
+    return canonical_link(item.link) if item.link else None
+
+
+def rule_match(r: RuleResult) -> RuleMatch:
+    terms = tuple(dict.fromkeys(h.text for h in r.hits))
+    return RuleMatch(rule=r.rule, score=r.score, tags=r.tags, terms=terms, urgent=r.urgent)
+
+
+def match_item(ruleset: RuleSet, item: Item) -> tuple[RuleMatch, ...]:
+    return tuple(rule_match(r) for r in ruleset.match(document(item)))
+
+
 def match_items(ruleset: RuleSet, items: tuple[Item, ...]) -> Matches:
-    return tuple(tuple(ruleset.match(document(it))) for it in items)
+    return tuple(match_item(ruleset, it) for it in items)
+
+
+def prepare(parsed: ParsedFeed, ruleset: RuleSet) -> Prepared:
+    return Prepared(
+        parsed, tuple(link_of(it) for it in parsed.items), match_items(ruleset, parsed.items)
+    )
 
 
 class WorkerPool:
@@ -71,7 +103,7 @@ class WorkerPool:
         headers: Mapping[str, str],
         lang: str | None,
         ruleset: RuleSet,
-    ) -> tuple[ParsedFeed, Matches]:
+    ) -> Prepared:
         job = functools.partial(
             _job,
             body,
@@ -133,9 +165,9 @@ class _Loaded:
 
 def _job(
     body: bytes, *, url: str, headers: dict[str, str], lang: str | None, rules: str
-) -> tuple[ParsedFeed, Matches] | _Failed:
+) -> Prepared | _Failed:
     try:
         parsed = parse_feed(body, url=url, headers=headers, lang=lang)
     except ParseError as exc:
         return _Failed(str(exc), exc.url, exc.status)
-    return parsed, match_items(_Loaded.get(rules), parsed.items)
+    return prepare(parsed, _Loaded.get(rules))

@@ -10,7 +10,7 @@ import pytest
 from bot.errors import ParseError
 from bot.parse import parse_feed
 from bot.rules import load_rules
-from bot.workers import POOL_MIN_FEEDS, match_items, worker_pool_for
+from bot.workers import POOL_MIN_FEEDS, link_of, match_items, worker_pool_for
 
 ROOT = Path(__file__).resolve().parent.parent
 FEED = """<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>T</title>
@@ -30,23 +30,27 @@ async def test_worker_results_equal_inline_and_follow_a_rules_reload(tmp_path: P
     inline = parse_feed(FEED, url="https://outlet.example/rss")
     with worker_pool_for(POOL_MIN_FEEDS, workers=2) as workers:
         assert workers is not None
-        parsed, matches = await workers.parse_and_match(
+        prepared = await workers.parse_and_match(
             FEED, url="https://outlet.example/rss", headers={}, lang=None, ruleset=default
         )
-        assert parsed == inline
-        assert matches == match_items(default, inline.items)
-        assert [bool(m) for m in matches] == [True, True, False]
+        assert prepared.feed == inline
+        assert prepared.matches == match_items(default, inline.items)
+        assert [bool(m) for m in prepared.matches] == [True, True, False]
+        # what the store needs comes back with it: canonical links, and each rule's terms once
+        assert prepared.links == tuple(link_of(it) for it in inline.items)
+        assert prepared.links[0] == "https://outlet.example/a"
+        assert all(len(set(m.terms)) == len(m.terms) >= 1 for m in prepared.matches[0])
 
         # the daemon reloads its rules: the workers must use the new ones from the next job on
         narrow = tmp_path / "rules"
         narrow.mkdir()
         shutil.copy(ROOT / "tests" / "fixtures" / "simple-rules.yaml", narrow / "r.yaml")
         reloaded = load_rules([narrow])
-        _, again = await workers.parse_and_match(
+        again = await workers.parse_and_match(
             FEED, url="https://outlet.example/rss", headers={}, lang=None, ruleset=reloaded
         )
         # the simple rules know no 日越: the second item now matches nothing
-        assert [[r.rule for r in m] for m in again] == [["vn-jp"], [], []]
+        assert [[r.rule for r in m] for m in again.matches] == [["vn-jp"], [], []]
 
         with pytest.raises(ParseError, match="HTML page"):
             await workers.parse_and_match(

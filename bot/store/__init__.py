@@ -7,7 +7,6 @@ the lock up front (no deadlock-by-upgrade). Schema changes are numbered migratio
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -16,13 +15,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.errors import StoreError
-from bot.models import FeedHealth, Item, RuleMatch
+from bot.models import FeedHealth
+from bot.store.items import FetchSuccess, ItemsMixin, NewItem
 from bot.store.migrations import MIGRATIONS
 from bot.store.outbox import OutboxMixin, chunks
 from bot.store.state import ServiceStateMixin
 from bot.store.timefmt import dt, iso
 
-__all__ = ["FeedState", "NewItem", "Store"]
+__all__ = ["FeedState", "FetchSuccess", "NewItem", "Store"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,18 +56,7 @@ class FeedState:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class NewItem:
-    """An item to store, with its matches and the destinations it is queued for."""
-
-    item: Item
-    canonical_link: str | None
-    matches: tuple[RuleMatch, ...]
-    destinations: tuple[str, ...]  # queue a delivery for each of these
-    urgent: tuple[str, ...] = ()  # ... of which these get it at once (`newsbot run`)
-
-
-class Store(OutboxMixin, ServiceStateMixin):
+class Store(ItemsMixin, OutboxMixin, ServiceStateMixin):
     def __init__(self, path: Path | str, *, busy_timeout_ms: int = 10_000) -> None:
         self.path = Path(path)
         try:
@@ -145,39 +134,6 @@ class Store(OutboxMixin, ServiceStateMixin):
     def feeds(self) -> list[FeedState]:
         return [_feed_state(r) for r in self.db.execute("SELECT * FROM feeds ORDER BY name, url")]
 
-    def record_fetch_success(
-        self,
-        url: str,
-        *,
-        now: datetime,
-        etag: str | None,
-        last_modified: str | None,
-        title: str | None = None,
-        fetch_url: str | None = None,
-        parse_error: str | None = None,
-    ) -> None:
-        """A fetch that got a usable answer (200 or 304). A bozo feed still counts, with its error kept."""
-        with self.tx() as db:
-            db.execute(
-                """UPDATE feeds SET last_attempt_at = ?, last_success_at = ?, etag = ?,
-                   last_modified = ?, title = COALESCE(?, title), fetch_url = COALESCE(?, fetch_url),
-                   consecutive_failures = 0, retry_after_until = NULL,
-                   last_error = ?, last_error_at = CASE WHEN ? IS NULL THEN last_error_at ELSE ? END
-                   WHERE url = ?""",
-                (
-                    iso(now),
-                    iso(now),
-                    etag,
-                    last_modified,
-                    title,
-                    fetch_url,
-                    parse_error,
-                    parse_error,
-                    iso(now),
-                    url,
-                ),
-            )
-
     def record_fetch_failure(
         self,
         url: str,
@@ -216,92 +172,6 @@ class Store(OutboxMixin, ServiceStateMixin):
             )
 
     # ------------------------------------------------------------------ items
-
-    def unseen(self, items: Sequence[tuple[str, str | None]]) -> set[int]:
-        """Indexes of (key, canonical_link) pairs not stored yet, by key or canonical link.
-
-        The canonical link catches the same article arriving through two feeds with different guids.
-        """
-        out: set[int] = set()
-        seen_links: set[str] = set()
-        for i, (key, link) in enumerate(items):
-            if self.db.execute("SELECT 1 FROM items WHERE key = ?", (key,)).fetchone():
-                continue
-            if link and (
-                link in seen_links
-                or self.db.execute(
-                    "SELECT 1 FROM items WHERE canonical_link = ?", (link,)
-                ).fetchone()
-            ):
-                continue
-            if link:
-                seen_links.add(link)
-            out.add(i)
-        return out
-
-    def add_items(self, feed_url: str, new: Sequence[NewItem], *, now: datetime) -> list[int]:
-        """Store items, their matches and their queued deliveries in ONE transaction.
-
-        Either an item is stored *and* queued for every destination that wants it, or neither:
-        a crash in between can never leave a matched item that nobody will deliver.
-        Returns the ids of the items actually inserted (duplicates are skipped).
-        """
-        ids: list[int] = []
-        with self.tx() as db:
-            feed_id = db.execute("SELECT id FROM feeds WHERE url = ?", (feed_url,)).fetchone()
-            if feed_id is None:
-                raise StoreError(f"store: unknown feed {feed_url}")
-            for n in new:
-                it = n.item
-                cur = db.execute(
-                    """INSERT INTO items (key, canonical_link, feed_id, guid, link, title, summary,
-                       content, lang, author, published_at, fetched_at)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING""",
-                    (
-                        it.key,
-                        n.canonical_link,
-                        feed_id[0],
-                        it.guid,
-                        it.link,
-                        it.title,
-                        it.summary,
-                        it.content,
-                        it.lang,
-                        it.author,
-                        iso(it.published),
-                        iso(now),
-                    ),
-                )
-                if cur.rowcount == 0:
-                    continue
-                item_id = int(cur.lastrowid or 0)
-                ids.append(item_id)
-                for m in n.matches:
-                    db.execute(
-                        "INSERT INTO matches (item_id, rule, score, tags, terms, urgent) "
-                        "VALUES (?, ?, ?, ?, ?, ?)",
-                        (
-                            item_id,
-                            m.rule,
-                            m.score,
-                            json.dumps(list(m.tags)),
-                            json.dumps(list(m.terms), ensure_ascii=False),
-                            int(m.urgent),
-                        ),
-                    )
-                for dest in n.destinations:
-                    db.execute(
-                        "INSERT INTO deliveries (destination, item_id, urgent, queued_at) "
-                        "VALUES (?, ?, ?, ?)",
-                        (dest, item_id, int(dest in n.urgent), iso(now)),
-                    )
-            if ids:
-                db.execute(
-                    "UPDATE feeds SET items_total = items_total + ?, last_new_item_at = ? "
-                    "WHERE id = ?",
-                    (len(ids), iso(now), feed_id[0]),
-                )
-        return ids
 
     def prune(self, *, before: datetime) -> int:
         """Forget items fetched before `before` that no destination is still owed. Returns the count.

@@ -16,13 +16,15 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from bot.models import PendingItem, RuleMatch
 from bot.store.timefmt import dt, iso
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+T = TypeVar("T")
 
 PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
 
@@ -276,6 +278,6 @@ def _entry(r: sqlite3.Row) -> OutboxEntry:
     )
 
 
-def chunks(seq: list[int], size: int) -> Iterator[list[int]]:
+def chunks(seq: list[T], size: int) -> Iterator[list[T]]:
     for i in range(0, len(seq), size):
         yield seq[i : i + size]
