@@ -9,40 +9,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import ahocorasick
-
 from bot.models import Document, RuleResult, TermHit
 from bot.rules.model import FIELD_WEIGHT, FIELDS, Group, Near, Node, Rule, Term, TermRef
-from bot.rules.text import NormalizedText, is_word_char, plain_text
+from bot.rules.near import NearIndex
+from bot.rules.scan import MAX_HITS_PER_TERM, FieldText, Scanner
+from bot.rules.text import NormalizedText, plain_text
 
-#: hits kept per term and field: enough to explain and highlight, bounded for huge pages
-MAX_HITS_PER_TERM = 20
-Span = tuple[int, int]
-
-
-@dataclass(slots=True)
-class FieldText:
-    """One field of one document, prepared: display text plus where each term occurs in it."""
-
-    text: NormalizedText
-    hits: dict[int, list[Span]]
-    _word_prefix: list[int] | None = None
-
-    def words_between(self, start: int, end: int) -> int:
-        """How many words begin in display[start:end] (for `near:` in Latin-script text)."""
-        if self._word_prefix is None:
-            prefix = [0]
-            prev = False
-            for ch in self.text.display:
-                cur = is_word_char(ch)
-                prefix.append(prefix[-1] + (1 if cur and not prev else 0))
-                prev = cur
-            self._word_prefix = prefix
-        return self._word_prefix[end] - self._word_prefix[start]
+__all__ = ["MAX_HITS_PER_TERM", "FieldText", "Prepared", "RuleSet", "Trace"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,17 +39,6 @@ class Trace:
     matched: bool
     children: tuple[Trace, ...] = ()
     hits: tuple[TermHit, ...] = ()
-
-
-@dataclass(slots=True)
-class _Automata:
-    norm: Any = None
-    fold: Any = None
-    words: dict[str, dict[str, list[int]]] = field(default_factory=dict)
-
-
-def _overlap(a: Span, b: Span) -> bool:
-    return a[0] < b[1] and b[0] < a[1]
 
 
 class RuleSet:
@@ -97,10 +63,11 @@ class RuleSet:
             self._refs[rule.name] = dict(refs)
         # "any" groups of plain terms (an alias) are tested as one set intersection per field set
         self._term_sets: dict[int, tuple[tuple[tuple[str, ...], frozenset[int]], ...]] = {}
+        self._near: dict[int, NearIndex] = {}
         for rule in self._rules:
             self._index_term_sets(rule.condition)
         self._anchored, self._always = self._index_anchors(by_term)
-        self._ac = self._compile()
+        self._scanner = Scanner(self._terms)
 
     def __reduce__(self) -> tuple[type[RuleSet], tuple[Any, ...]]:
         # The indexes above are keyed by object identity (id(node)), which does not survive
@@ -108,6 +75,8 @@ class RuleSet:
         return (RuleSet, (self._rules, self._terms, self._files))
 
     def _index_term_sets(self, node: Node) -> None:
+        if isinstance(node, Near):
+            self._near[id(node)] = NearIndex.of(node, self._terms)
         if not isinstance(node, Group):
             return
         if node.op != "all" and all(isinstance(c, TermRef) for c in node.children):
@@ -158,24 +127,6 @@ class RuleSet:
                 for t in terms:
                     anchored[t].add(i)
         return {t: tuple(sorted(rs)) for t, rs in anchored.items()}, tuple(always)
-
-    def _compile(self) -> _Automata:
-        words: dict[str, dict[str, list[int]]] = {
-            "norm": defaultdict(list),
-            "fold": defaultdict(list),
-        }
-        for i, term in enumerate(self._terms):
-            words["fold" if term.fold else "norm"][term.key].append(i)
-        out = _Automata(words=words)
-        for kind in ("norm", "fold"):
-            if not words[kind]:
-                continue
-            automaton = ahocorasick.Automaton()
-            for key, ids in words[kind].items():
-                automaton.add_word(key, tuple(ids))
-            automaton.make_automaton()
-            setattr(out, kind, automaton)
-        return out
 
     # ------------------------------------------------------------------ public API
 
@@ -232,7 +183,7 @@ class RuleSet:
         wanted = {
             ref.term for name in rules if name in self._by_name for ref in self.rule(name).positive
         }
-        hits = self._scan(NormalizedText.of(text))
+        hits = self._scanner.scan(NormalizedText.of(text))
         spans = sorted(s for tid, found in hits.items() if tid in wanted for s in found)
         merged: list[tuple[int, int]] = []
         for s, e in spans:
@@ -244,7 +195,7 @@ class RuleSet:
 
     def covers(self, text: str) -> bool:
         """Does any term of any rule occur in `text`?"""
-        return bool(self._scan(NormalizedText.of(text)))
+        return bool(self._scanner.scan(NormalizedText.of(text)))
 
     def prepare(self, doc: Document) -> Prepared:
         fields: dict[str, FieldText] = {}
@@ -254,7 +205,7 @@ class RuleSet:
                 continue
             nt = NormalizedText.of(plain_text(raw))
             if nt.display:
-                fields[name] = FieldText(nt, self._scan(nt))
+                fields[name] = FieldText(nt, self._scanner.scan(nt))
         return Prepared(fields, doc.lang)
 
     def trace(self, name: str, prep: Prepared) -> Trace:
@@ -265,39 +216,6 @@ class RuleSet:
         return self._result(self.rule(name), prep)
 
     # ------------------------------------------------------------------ matching
-
-    def _scan(self, nt: NormalizedText) -> dict[int, list[Span]]:
-        hits: dict[int, list[Span]] = defaultdict(list)
-        for automaton, text, folded in (
-            (self._ac.norm, nt.norm, False),
-            (self._ac.fold, nt.fold, True),
-        ):
-            if automaton is None:
-                continue
-            for last, ids in automaton.iter(text):
-                for tid in ids:
-                    span = self._accept(self._terms[tid], text, last)
-                    if span is None or len(hits[tid]) >= MAX_HITS_PER_TERM:
-                        continue
-                    hits[tid].append(nt.display_span(span[0], span[1], folded=folded))
-        for tid, spans in hits.items():
-            blocked = [b for x in self._terms[tid].excepts for b in hits.get(x, ())]
-            if blocked:
-                spans[:] = [s for s in spans if not any(_overlap(s, b) for b in blocked)]
-        return {k: v for k, v in hits.items() if v}
-
-    @staticmethod
-    def _accept(term: Term, text: str, last: int) -> Span | None:
-        """Word boundaries for Latin-script edges; CJK edges match anywhere (no spaces)."""
-        start, end = last - len(term.key) + 1, last + 1
-        if term.check_start and start > 0 and is_word_char(text[start - 1]):
-            return None
-        if term.wildcard:
-            while end < len(text) and is_word_char(text[end]):
-                end += 1
-        elif term.check_end and end < len(text) and is_word_char(text[end]):
-            return None
-        return start, end
 
     @staticmethod
     def _candidates(prep: Prepared, index: dict[int, tuple[int, ...]]) -> set[int]:
@@ -334,7 +252,7 @@ class RuleSet:
         if isinstance(node, TermRef):
             return prep.has(node)
         if isinstance(node, Near):
-            return self._near(node, prep)
+            return self._near_holds(node, prep)
         if node.op == "all":
             return all(self._holds(c, prep) for c in node.children)
         sets = self._term_sets.get(id(node))
@@ -349,46 +267,8 @@ class RuleSet:
             found = any(self._holds(c, prep) for c in node.children)
         return found if node.op == "any" else not found
 
-    def _near(self, node: Near, prep: Prepared) -> bool:
-        for f in node.fields:
-            ft = prep.fields.get(f)
-            if ft is not None and self._near_in(node, ft, f):
-                return True
-        return False
-
-    def _near_in(self, node: Near, ft: FieldText, fname: str) -> bool:
-        events: list[tuple[int, int, int, bool]] = []  # start, end, element, cjk
-        for k, alts in enumerate(node.elements):
-            found = [
-                (s, e, k, self._terms[r.term].cjk)
-                for r in alts
-                if fname in r.fields
-                for s, e in ft.hits.get(r.term, ())
-            ]
-            if not found:
-                return False
-            events.extend(found)
-        events.sort()
-        need = len(node.elements)
-        for i, (s0, e0, k0, cjk0) in enumerate(events):
-            chosen = {k0: (s0, e0, cjk0)}
-            for s, e, k, cjk in events[i + 1 :]:
-                # distinct occurrences: one "South Korea" is not two countries of a list
-                if k not in chosen and not any(_overlap((s, e), c[:2]) for c in chosen.values()):
-                    chosen[k] = (s, e, cjk)
-                if len(chosen) == need:
-                    break
-            if len(chosen) < need:
-                continue
-            right = max(chosen.values())
-            gap_start, gap_end = min(e0, right[0]), right[0]
-            if any(c[2] for c in chosen.values()):
-                ok = gap_end - gap_start <= node.chars
-            else:
-                ok = ft.words_between(gap_start, gap_end) <= node.within
-            if ok:
-                return True
-        return False
+    def _near_holds(self, node: Near, prep: Prepared) -> bool:
+        return self._near[id(node)].holds(prep.fields)
 
     def _trace(self, node: Node, prep: Prepared, *, label: str) -> Trace:
         if isinstance(node, TermRef):
@@ -411,7 +291,7 @@ class RuleSet:
             )
             return Trace(
                 f"near (within {node.within} words / {node.chars} chars)",
-                self._near(node, prep),
+                self._near_holds(node, prep),
                 kids,
             )
         kids = tuple(self._trace(c, prep, label="") for c in node.children)

@@ -20,7 +20,6 @@ _BLOCK_TAG = re.compile(
     r"<(?:/?(?:p|div|br|li|ul|ol|h[1-6]|tr|td|th|table|section|article|blockquote|hr)\b)[^>]*>",
     re.IGNORECASE,
 )
-_SPACES = re.compile(r"\s+")
 
 
 def plain_text(value: str) -> str:
@@ -34,7 +33,8 @@ def plain_text(value: str) -> str:
             # entity-encoded markup ("&lt;p&gt;") is still markup once decoded
             value = _TAG.sub(" ", _BLOCK_TAG.sub(" ", value))
     value = unicodedata.normalize("NFC", value)
-    return _SPACES.sub(" ", value).strip()
+    # split() knows the same whitespace as a regex \s (str.isspace), at a fraction of the cost
+    return " ".join(value.split())
 
 
 def is_cjk(ch: str) -> bool:
@@ -56,9 +56,22 @@ def has_cjk(text: str) -> bool:
     return any(is_cjk(c) for c in text)
 
 
+class _WordChars(dict[str, bool]):
+    """`is_word_char` memoised per character: the scanner asks it at every candidate match edge."""
+
+    def __missing__(self, ch: str) -> bool:
+        value = (ch.isalnum() or unicodedata.category(ch) == "Mn") and not is_cjk(ch)
+        self[ch] = value
+        return value
+
+
+#: ``WORD_CHARS[ch]`` is ``is_word_char(ch)`` without the call (a pure memo, filled on first sight)
+WORD_CHARS = _WordChars()
+
+
 def is_word_char(ch: str) -> bool:
     """A character that continues a Latin-script word (CJK never does: it has no spaces)."""
-    return (ch.isalnum() or unicodedata.category(ch) == "Mn") and not is_cjk(ch)
+    return WORD_CHARS[ch]
 
 
 def _is_latin(ch: str) -> bool:
@@ -118,30 +131,36 @@ def _clusters(text: str) -> list[tuple[int, int]]:
 
 
 class _CharTable(dict[int, str]):
-    """``str.translate`` table filled on first sight of each character (a pure memo of `compute`).
-
-    Records the characters that are not a 1:1 mapping, so a text made only of 1:1 characters can
-    skip building index maps (the common case: ASCII, kana, kanji, precomposed Vietnamese).
-    """
-
-    def __init__(self, *, folded: bool) -> None:
-        super().__init__()
-        self.folded = folded
-        self.irregular: set[str] = set()
+    """``str.translate`` table filled on first sight of each character (a pure memo of `_learn`)."""
 
     def __missing__(self, code: int) -> str:
-        ch = chr(code)
-        piece = _norm_cluster(ch)
-        if self.folded:
-            piece = "".join(_fold_cluster(c) for c in piece)
-        if len(piece) != 1 or unicodedata.combining(ch):
-            self.irregular.add(ch)
-        self[code] = piece
-        return piece
+        _learn(chr(code))
+        return self[code]
 
 
-_NORM_TABLE = _CharTable(folded=False)
-_FOLD_TABLE = _CharTable(folded=True)
+_NORM_TABLE = _CharTable()
+_FOLD_TABLE = _CharTable()
+#: characters seen so far that are not a 1:1 mapping in either form: a text made only of 1:1
+#: characters skips building index maps (the common case: ASCII, kana, kanji, precomposed Vietnamese)
+_IRREGULAR: set[str] = set()
+#: 1:1 characters whose normalised form is `str.casefold` (which works per character, so a text
+#: made of them normalises with one C call instead of a table lookup per character)
+_CASEFOLDS: set[str] = set()
+#: ... and whose folded form is the normalised one too (kana, kanji, unaccented letters)
+_PLAIN: set[str] = set()
+
+
+def _learn(ch: str) -> None:
+    norm = _norm_cluster(ch)
+    folded = "".join(_fold_cluster(c) for c in norm)
+    _NORM_TABLE[ord(ch)] = norm
+    _FOLD_TABLE[ord(ch)] = folded
+    if len(norm) != 1 or len(folded) != 1 or unicodedata.combining(ch):
+        _IRREGULAR.add(ch)
+    elif norm == ch.casefold():
+        _CASEFOLDS.add(ch)
+        if folded == norm:
+            _PLAIN.add(ch)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,9 +181,20 @@ class NormalizedText:
 
     @classmethod
     def of(cls, display: str) -> NormalizedText:
+        if display.isascii():
+            # every ASCII character maps 1:1 and has no diacritic to fold (test_rules_speedups)
+            norm = display.translate(_NORM_TABLE)
+            return cls(display, norm, None, None, norm, None, None)
+        # the sets hold only characters seen before: a new one takes the table path and is learnt
+        if _PLAIN.issuperset(display):
+            norm = display.casefold()
+            return cls(display, norm, None, None, norm, None, None)
+        if _CASEFOLDS.issuperset(display):
+            norm, folded = display.casefold(), display.translate(_FOLD_TABLE)
+            return cls(display, norm, None, None, folded, None, None)
         norm = display.translate(_NORM_TABLE)
         folded = display.translate(_FOLD_TABLE)
-        if _NORM_TABLE.irregular.isdisjoint(display) and _FOLD_TABLE.irregular.isdisjoint(display):
+        if _IRREGULAR.isdisjoint(display):
             return cls(display, norm, None, None, folded, None, None)
         return cls._mapped(display)
 
