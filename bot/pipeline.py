@@ -213,6 +213,9 @@ async def _store_new(
         else:  # inline, or the full text changed what there is to match
             rule_matches = match_item(ruleset, item)
         matched += bool(rule_matches)
+        if not rule_matches:  # most items: no destination can want them
+            batch.append(NewItem(item, links[i], (), ()))
+            continue
         batch.append(
             NewItem(
                 item=item,

@@ -75,3 +75,20 @@ def test_a_pickled_ruleset_keeps_its_indexes_valid() -> None:
         if isinstance(node, Group):
             stack.extend(node.children)
     assert copy._term_sets and set(copy._term_sets) <= ids
+
+
+def test_what_a_worker_sends_back_arrives_equal() -> None:
+    """Prepared pickles as plain tuples (cheaper for the event loop to unpickle): nothing may be lost."""
+    import pickle
+
+    from bot.workers import prepare
+
+    feed = FEED.replace(
+        b"<guid>1</guid>",
+        b"<guid>1</guid><pubDate>Mon, 23 Nov 2026 08:00:00 GMT</pubDate><author>a@b.example (Reporter)</author>",
+    )
+    prepared = prepare(
+        parse_feed(feed, url="https://outlet.example/rss"), load_rules([ROOT / "rules"])
+    )
+    assert prepared.feed.items[0].published is not None and prepared.matches[0]
+    assert pickle.loads(pickle.dumps(prepared, protocol=pickle.HIGHEST_PROTOCOL)) == prepared
