@@ -51,7 +51,7 @@ async def run_once(
     transport: httpx.AsyncBaseTransport | None = None,
     on_feed_done: Callable[[FeedOutcome], None] | None = None,
 ) -> CycleReport:
-    with worker_pool_for(len(config.feeds)) as workers:
+    with worker_pool_for(len(config.feeds), ruleset=ruleset) as workers:
         async with Fetcher(settings=config.fetch, user_agent=USER_AGENT, transport=transport) as f:
             poll = await poll_feeds(
                 config.feeds,

@@ -6,7 +6,7 @@ import asyncio
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -221,3 +221,55 @@ async def test_host_gate_spaces_requests_to_one_host() -> None:
     async with gate.slot("a.example"):
         pass
     assert slept == [0.5, 1.0]
+
+
+async def test_a_full_pool_spills_over_instead_of_queueing(server: LocalServer) -> None:
+    # concurrency 4 over 2 clients: pools of 2. One host's home pool fills; the next two requests
+    # must go to the other pool at once, not wait inside httpcore (whose queue costs CPU)
+    gate = threading.Event()
+
+    def slow(h: BaseHTTPRequestHandler) -> None:
+        gate.wait(2)
+        reply(h, 200, FEED.encode())
+
+    for i in range(8):
+        server.handle(f"/q{i}.xml", slow)
+    async with fetcher(concurrency=4, clients=2, per_host=4) as f:
+        tasks = [asyncio.create_task(f.fetch(server.url(f"/q{i}.xml"))) for i in range(8)]
+        for _ in range(200):
+            if server.active >= 4:
+                break
+            await asyncio.sleep(0.01)
+        peak = server.max_active
+        gate.set()
+        results = await asyncio.gather(*tasks)
+    assert peak == 4
+    assert all(r.status == 200 for r in results)
+
+
+async def test_one_host_reuses_its_keep_alive_connection() -> None:
+    ports: list[int] = []
+
+    class KeepAlive(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # the test server's default, 1.0, closes every connection
+
+        def do_GET(self) -> None:
+            ports.append(self.client_address[1])
+            reply(self, 200, FEED.encode())
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), KeepAlive)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    try:
+        async with fetcher(clients=4) as f:
+            for i in range(6):
+                await f.fetch(f"{base}/k{i}.xml")
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert len(ports) == 6
+    assert len(set(ports)) == 1  # every request on the host's home client, one connection

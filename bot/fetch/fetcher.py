@@ -2,8 +2,10 @@
 
 One `Fetcher` lives for a whole poll cycle (``async with Fetcher(...) as f``). Connections are spread
 over several small `httpx.AsyncClient` pools (at most MAX_POOL connections each): one client with 100
-connections spends its CPU in pool bookkeeping (issue 6; figures at MAX_POOL). A feed URL always maps
-to the same client so its keep-alive connection is reused on the next request to that host.
+connections spends its CPU in pool bookkeeping (issue 6; figures at MAX_POOL). A request never waits
+inside a pool: httpcore rescans every queued request against every connection each time one
+finishes, so a queue costs CPU quadratically. A host has a home client (its keep-alive connections
+are reused there) and a request goes elsewhere only when the home pool is full.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import asyncio
 import math
 import time
 import zlib
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import TracebackType
 from urllib.parse import urljoin, urlsplit
@@ -87,6 +90,8 @@ class Fetcher:
         self._address_policy = address_policy
         self._resolve = resolve
         self._clients: list[httpx.AsyncClient] = []
+        self._busy: list[int] = []  # requests in flight per client
+        self._pool_size = 1
         self._article_client: httpx.AsyncClient | None = None
         self._in_flight = asyncio.Semaphore(settings.concurrency)
         self._gate = HostGate(
@@ -102,7 +107,9 @@ class Fetcher:
         )
         headers = {"User-Agent": self._user_agent, "Accept-Encoding": ACCEPT_ENCODING}
         n = 1 if self._transport is not None else client_count(s)
-        limits = _limits(math.ceil(s.concurrency / n))
+        self._pool_size = math.ceil(s.concurrency / n)
+        self._busy = [0] * n
+        limits = _limits(self._pool_size)
         # one TLS context for every pool: loading the CA bundle costs ~50 ms of CPU each time
         tls = httpx.create_ssl_context()
         for _ in range(n):
@@ -144,9 +151,8 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        client = self._client_for(url)
         started = self._monotonic()
-        answer = await self._guarded_get(client, url, headers, untrusted=False)
+        answer = await self._guarded_get(None, url, headers, untrusted=False)
         return FetchResult(
             url=url,
             final_url=answer.final_url,
@@ -165,9 +171,8 @@ class Fetcher:
 
         Unless `allow_private_hosts`, every hop must connect to a global address (see bot.fetch.ssrf).
         """
-        if allow_private_hosts:
-            client = self._client_for(url)
-        else:
+        client = None  # a feed client: the operator vouched for this host
+        if not allow_private_hosts:
             assert self._article_client is not None, "use Fetcher as an async context manager"
             client = self._article_client
         answer = await self._guarded_get(
@@ -180,21 +185,40 @@ class Fetcher:
 
     # ------------------------------------------------------------------ internals
 
-    def _client_for(self, url: str) -> httpx.AsyncClient:
+    @contextmanager
+    def _checkout(self, host: str) -> Iterator[httpx.AsyncClient]:
+        """A feed client with a free connection (call it holding an `_in_flight` slot)."""
         if not self._clients:
             raise RuntimeError("use Fetcher as an async context manager")
-        return self._clients[zlib.crc32(url.encode()) % len(self._clients)]
+        busy = self._busy
+        i = zlib.crc32(host.encode()) % len(busy)
+        if busy[i] >= self._pool_size:
+            i = busy.index(min(busy))  # free somewhere: the in-flight limit is the pools' sum
+        busy[i] += 1
+        try:
+            yield self._clients[i]
+        finally:
+            busy[i] -= 1
 
     async def _guarded_get(
-        self, client: httpx.AsyncClient, url: str, headers: dict[str, str], *, untrusted: bool
+        self,
+        client: httpx.AsyncClient | None,
+        url: str,
+        headers: dict[str, str],
+        *,
+        untrusted: bool,
     ) -> _Answer:
-        """Limits, deadline and the translation of transport errors into `FetchError`."""
+        """Limits, deadline and the translation of transport errors into `FetchError`.
+        `client` None: a feed client, chosen once a slot is free."""
         host = (urlsplit(url).hostname or "").lower()
         deadline = self._settings.deadline
         async with self._in_flight, self._gate.slot(host):
             try:
                 async with asyncio.timeout(deadline):
-                    return await self._follow(client, url, headers, untrusted=untrusted)
+                    if client is not None:
+                        return await self._follow(client, url, headers, untrusted=untrusted)
+                    with self._checkout(host) as chosen:
+                        return await self._follow(chosen, url, headers, untrusted=untrusted)
             except TimeoutError:
                 raise FetchError(
                     f"fetch: deadline of {deadline:g}s exceeded for {url}", url=url
