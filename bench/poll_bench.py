@@ -324,12 +324,11 @@ async def run_cycle(urls: list[str], settings: Any, store: Any, ruleset: Any) ->
     from bot.config import FeedConfig
     from bot.fetch import Fetcher
     from bot.models import utcnow
-    from bot.pipeline import poll_feeds
-    from bot.workers import worker_pool_for
+    from bot.pipeline import poll_feeds, workers_for
 
     feeds = [FeedConfig(url=u, name=f"feed {i}") for i, u in enumerate(urls)]
     # the same worker policy as `newsbot once` (bot.cycle.run_once)
-    with worker_pool_for(len(feeds), ruleset=ruleset) as workers:
+    with workers_for(feeds, store=store, ruleset=ruleset) as workers:
         async with Fetcher(settings=settings, user_agent=bot.USER_AGENT) as f:
             return await poll_feeds(
                 feeds,

@@ -17,10 +17,9 @@ from bot.deliver import DeliveryOutcome, deliver_all
 from bot.fetch import Fetcher
 from bot.models import Clock
 from bot.notify import Notifier, create_notifier
-from bot.pipeline import FeedOutcome, PollReport, poll_feeds
+from bot.pipeline import FeedOutcome, PollReport, poll_feeds, workers_for
 from bot.rules import RuleSet
 from bot.store import Store
-from bot.workers import worker_pool_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +50,7 @@ async def run_once(
     transport: httpx.AsyncBaseTransport | None = None,
     on_feed_done: Callable[[FeedOutcome], None] | None = None,
 ) -> CycleReport:
-    with worker_pool_for(len(config.feeds), ruleset=ruleset) as workers:
+    with workers_for(config.feeds, store=store, ruleset=ruleset) as workers:
         async with Fetcher(settings=config.fetch, user_agent=USER_AGENT, transport=transport) as f:
             poll = await poll_feeds(
                 config.feeds,

@@ -10,6 +10,7 @@ import asyncio
 import dataclasses
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -20,7 +21,7 @@ from bot.log import get_logger, kv
 from bot.models import Clock, Item, RuleMatch
 from bot.parse import parse_feed
 from bot.store import FetchSuccess, NewItem, Store
-from bot.workers import Prepared, WorkerPool, link_of, match_item
+from bot.workers import Prepared, WorkerPool, link_of, match_item, worker_pool_for
 
 if TYPE_CHECKING:
     from bot.rules import RuleSet
@@ -66,6 +67,16 @@ class PollReport:
     @property
     def items(self) -> int:
         return sum(o.items for o in self.outcomes)
+
+
+def workers_for(
+    feeds: Sequence[FeedConfig], *, store: Store, ruleset: RuleSet
+) -> AbstractContextManager[WorkerPool | None]:
+    """The worker processes of one cycle (`newsbot once`), started at once only if some feed will
+    certainly send a body: a cycle of conditional GETs answered 304 then starts none."""
+    urls = [f.url for f in feeds if f.enabled]
+    prestart = store.unconditional(urls) > 0
+    return worker_pool_for(len(urls), ruleset=ruleset, prestart=prestart)
 
 
 async def poll_feeds(

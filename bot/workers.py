@@ -117,30 +117,54 @@ class WorkerPool:
         self,
         executor: ProcessPoolExecutor,
         folder: Path,
-        published: tuple[RuleSet, Path] | None = None,
+        *,
+        workers: int,
+        ruleset: RuleSet | None = None,
     ) -> None:
         self._executor = executor
         self._folder = folder
-        self._published = published
-        self._version = 1 if published else 0
+        self._workers = workers
+        self._first = ruleset  # published by start(), before any worker exists to load it
+        self._published: tuple[RuleSet, Path] | None = None
+        self._version = 0
+        self._starting: threading.Thread | None = None
+        self._started: asyncio.Future[None] | None = None
 
-    def start(self, workers: int) -> threading.Thread:
+    def start(self) -> None:
         """Start every worker now, from a thread: spawning waits on the fork server's start-up
         (~0.3 s), which the event loop spends fetching instead."""
+        if self._starting is not None:
+            return
 
         def spawn() -> None:
+            if self._first is not None:
+                self.publish(self._first)
             # the executor spawns a process per job while none is idle: these start them all
-            for _ in range(workers):
+            for _ in range(self._workers):
                 self._executor.submit(_warm, None)
 
-        thread = threading.Thread(target=spawn, name="newsbot-workers-start", daemon=True)
-        thread.start()
-        return thread
+        self._starting = threading.Thread(target=spawn, name="newsbot-workers-start", daemon=True)
+        self._starting.start()
+
+    @property
+    def started(self) -> bool:
+        return self._starting is not None
+
+    def join(self) -> None:
+        if self._starting is not None:
+            self._starting.join()
+
+    async def _ready(self) -> None:
+        """Started (now, if nobody asked before), without blocking the event loop on a spawn."""
+        self.start()
+        if self._started is None:
+            self._started = asyncio.get_running_loop().run_in_executor(None, self.join)
+        await asyncio.shield(self._started)
 
     def publish(self, ruleset: RuleSet) -> Path:
         if self._published is None or self._published[0] is not ruleset:
             self._version += 1
-            path = _write_rules(self._folder / f"rules-{self._version}.pickle", ruleset)
+            path = _write_rules(_rules_path(self._folder, self._version), ruleset)
             self._published = (ruleset, path)
         return self._published[1]
 
@@ -153,6 +177,7 @@ class WorkerPool:
         lang: str | None,
         ruleset: RuleSet,
     ) -> Prepared:
+        await self._ready()
         job = functools.partial(
             _job,
             body,
@@ -169,12 +194,17 @@ class WorkerPool:
 
 @contextmanager
 def worker_pool_for(
-    feeds: int, *, workers: int | None = None, ruleset: RuleSet | None = None
+    feeds: int,
+    *,
+    workers: int | None = None,
+    ruleset: RuleSet | None = None,
+    prestart: bool = True,
 ) -> Iterator[WorkerPool | None]:
     """A WorkerPool when the cycle is big enough to repay starting one, else None (work inline).
 
-    The workers start at once and load `ruleset` (when given) while the first fetches are still
-    on the network: started lazily, they cost the cycle about a second before the first result.
+    `prestart`: start the workers, and load `ruleset` in each, while the first fetches are still on
+    the network (started on the first job instead, they cost the cycle ~0.5 s before the first
+    result). Without it, the first body to parse starts them: a cycle of 304s starts none.
     """
     cores = workers or os.cpu_count() or 1
     if feeds < POOL_MIN_FEEDS or cores < 2:
@@ -185,25 +215,27 @@ def worker_pool_for(
     # the server imports this module once, so each worker forks with it loaded (~0.2 s each)
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
-    published = None
-    if ruleset is not None:
-        published = (ruleset, _write_rules(folder / "rules-1.pickle", ruleset))
     executor = ProcessPoolExecutor(
         max_workers=cores,
         mp_context=context,
         initializer=_warm,
-        initargs=(str(published[1]) if published else None,),
+        initargs=(str(_rules_path(folder, 1)) if ruleset is not None else None,),  # see start()
     )
     try:
         with executor:
-            pool = WorkerPool(executor, folder, published)
-            starting = pool.start(cores)
+            pool = WorkerPool(executor, folder, workers=cores, ruleset=ruleset)
+            if prestart:
+                pool.start()
             try:
                 yield pool
             finally:
-                starting.join()  # before the executor shuts down under it
+                pool.join()  # before the executor shuts down under it
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _rules_path(folder: Path, version: int) -> Path:
+    return folder / f"rules-{version}.pickle"
 
 
 def _write_rules(path: Path, ruleset: RuleSet) -> Path:

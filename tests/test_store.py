@@ -43,3 +43,19 @@ def test_a_newer_schema_is_refused_not_damaged(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(StoreError, match="newer than this newsbot knows"):
         Store(path)
+
+
+def test_unconditional_counts_feeds_that_will_send_a_body(tmp_path: Path) -> None:
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+    urls = [f"https://f.example/{i}.xml" for i in range(4)]
+    with Store(tmp_path / "s.sqlite3") as store:
+        store.sync_feeds([(u, u) for u in urls])
+        assert store.unconditional(urls) == 4
+        store.record_fetch_success(urls[0], now=now, etag='"v1"', last_modified=None)
+        store.record_fetch_success(
+            urls[1], now=now, etag=None, last_modified="Mon, 23 Nov 2026 08:00:00 GMT"
+        )
+        # a server that sends no validator
+        store.record_fetch_success(urls[2], now=now, etag=None, last_modified=None)
+        assert store.unconditional(urls) == 2
+        assert store.unconditional([*urls[:2], "https://new.example/feed"]) == 1

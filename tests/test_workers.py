@@ -92,3 +92,17 @@ def test_what_a_worker_sends_back_arrives_equal() -> None:
     )
     assert prepared.feed.items[0].published is not None and prepared.matches[0]
     assert pickle.loads(pickle.dumps(prepared, protocol=pickle.HIGHEST_PROTOCOL)) == prepared
+
+
+async def test_a_pool_not_prestarted_starts_on_its_first_job() -> None:
+    """A cycle of 304s must not pay for worker processes; the first body to parse starts them."""
+    default = load_rules([ROOT / "rules"])
+    with worker_pool_for(POOL_MIN_FEEDS, workers=2, ruleset=default, prestart=False) as workers:
+        assert workers is not None and not workers.started
+        prepared = await workers.parse_and_match(
+            FEED, url="https://outlet.example/rss", headers={}, lang=None, ruleset=default
+        )
+        assert workers.started
+        inline = parse_feed(FEED, url="https://outlet.example/rss")
+        assert prepared.feed == inline
+        assert prepared.matches == match_items(default, inline.items)

@@ -8,7 +8,7 @@ the lock up front (no deadlock-by-upgrade). Schema changes are numbered migratio
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -130,6 +130,12 @@ class Store(ItemsMixin, OutboxMixin, ServiceStateMixin):
         if row is None:
             raise StoreError(f"store: unknown feed {url}")
         return _feed_state(row)
+
+    def unconditional(self, urls: Iterable[str]) -> int:
+        """How many of `urls` will be fetched without a validator (new feeds, servers that send no
+        ETag or Last-Modified): those will certainly send a body to parse."""
+        known = {s.url: s for s in self.feeds()}
+        return sum(1 for u in urls if not ((s := known.get(u)) and (s.etag or s.last_modified)))
 
     def feeds(self) -> list[FeedState]:
         return [_feed_state(r) for r in self.db.execute("SELECT * FROM feeds ORDER BY name, url")]
