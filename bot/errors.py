@@ -5,6 +5,7 @@ Hierarchy::
     NewsbotError
     ├── ConfigError          bad config file (exit 2): carries .path, .line, .key
     ├── RuleError            bad rule file (exit 2): carries .path, .line, .col
+    │   └── RuleErrors       several rule files are bad: .errors, one RuleError per file
     ├── StoreError           the state database cannot be opened or migrated
     ├── FetchError           one feed could not be fetched or parsed; carries .url
     │   ├── FeedGone         HTTP 410: the feed is disabled
@@ -21,6 +22,7 @@ Every message starts with the component that raised it: ``fetch: 410 Gone for ht
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -70,6 +72,16 @@ class RuleError(NewsbotError):
                     loc += f":{col}"
             loc += ": "
         super().__init__(f"rules: {loc}{message}")
+
+
+class RuleErrors(RuleError):
+    """Several rule files failed to load: each is reported (one line each), not only the first."""
+
+    def __init__(self, errors: Sequence[RuleError]) -> None:
+        first = errors[0]
+        super().__init__(first.detail, path=first.path, line=first.line, col=first.col)
+        self.errors = tuple(errors)
+        self.args = ("\n".join(str(e) for e in self.errors),)
 
 
 class StoreError(NewsbotError):

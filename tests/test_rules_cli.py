@@ -54,6 +54,17 @@ def test_check_invalid_file_exits_2_with_location(
     assert f"{bad}:3:11: unknown alias '$NOPE'" in capsys.readouterr().err
 
 
+def test_check_reports_every_broken_file_in_a_folder(
+    rules_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (rules_dir / "a-bad.yaml").write_text("rules:\n  - name: a\n    any: [$NOPE]\n", "utf-8")
+    (rules_dir / "b-bad.yaml").write_text("rules:\n  - name: b\n    anyy: [x]\n", "utf-8")
+    assert main(["rules", "check", str(rules_dir)]) == 2
+    err = capsys.readouterr().err
+    assert f"rules: {rules_dir / 'a-bad.yaml'}:3:11: unknown alias '$NOPE'" in err
+    assert f"rules: {rules_dir / 'b-bad.yaml'}:3:5: unknown key 'anyy'" in err
+
+
 def test_check_uses_config_rule_paths(rules_dir: Path, tmp_path: Path) -> None:
     other = tmp_path / "elsewhere"
     other.mkdir()

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from bot.rules.engine import Prepared, RuleSet, Trace
-from bot.rules.loader import load_files
+from bot.rules.files import load_files
 from bot.rules.model import Example, Rule
 from bot.rules.text import plain_text
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -392,40 +392,3 @@ class _File:
         )
         label = f"{ctx.label}: {text}" if ctx.label else text
         return TermRef(self.table.add(term), ctx.fields, ctx.weight, label)
-
-
-def rule_files(paths: Iterable[Path]) -> list[Path]:
-    out: list[Path] = []
-    for p in paths:
-        if p.is_dir():
-            out.extend(sorted(q for q in p.rglob("*") if q.suffix in (".yaml", ".yml")))
-        elif p.exists():
-            out.append(p)
-        else:
-            raise RuleError("no such file or folder", path=p)
-    return out
-
-
-def load_files(paths: Iterable[Path]) -> tuple[list[Rule], list[Term], tuple[Path, ...]]:
-    table = TermTable()
-    rules: list[Rule] = []
-    seen: dict[str, Rule] = {}
-    files = rule_files(paths)
-    for path in files:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise RuleError(f"cannot read: {exc}", path=path) from None
-        for rule in _File(path, table).load(text):
-            if rule.name in seen:
-                first = seen[rule.name]
-                raise RuleError(
-                    f"duplicate rule name {rule.name!r} (first defined at "
-                    f"{first.path}:{first.line})",
-                    path=path,
-                    line=rule.line,
-                    col=rule.col,
-                )
-            seen[rule.name] = rule
-            rules.append(rule)
-    return rules, table.terms, tuple(files)
