@@ -38,6 +38,7 @@ class DeliveryOutcome:
     items: int = 0
     key: str | None = None
     error: str | None = None
+    retried: bool = False  # the message was a due retry of an earlier digest
 
 
 def backoff(attempts: int, retry_after: float | None = None) -> float:
@@ -82,6 +83,7 @@ async def deliver(
     now = clock()
     name = destination.name
     entry = store.due_outbox(name, now=now, ignore_backoff=ignore_backoff)
+    retried = entry is not None
     if entry is None:
         entry = store.compose_outbox(
             name,
@@ -124,7 +126,38 @@ async def deliver(
                        clock=clock, key=claimed.key, items=count)  # fmt: skip
     store.mark_sent(claimed.id, now=clock())
     log.info(kv("digest_sent", destination=name, key=claimed.key, items=count))
-    return DeliveryOutcome(name, SENT, items=count, key=claimed.key)
+    return DeliveryOutcome(name, SENT, items=count, key=claimed.key, retried=retried)
+
+
+#: at most this many messages per destination in one `deliver_owed` (a backlog of failed digests)
+MAX_MESSAGES = 10
+
+
+async def deliver_owed(
+    destination: DestinationConfig,
+    *,
+    store: Store,
+    notifier: Notifier,
+    clock: Clock,
+    key: str | None = None,
+    highlight: Highlighter | None = None,
+    urgent_only: bool = False,
+    ignore_backoff: bool = False,
+) -> list[DeliveryOutcome]:
+    """Everything `destination` is owed, in one go: due retries first and, once they went through,
+    a digest of what arrived since. Stops at the first message that did not go through (the
+    channel is down: no point in queueing more behind it)."""
+    outcomes: list[DeliveryOutcome] = []
+    for _ in range(MAX_MESSAGES):
+        outcome = await deliver(
+            destination, store=store, notifier=notifier, clock=clock, key=key,
+            highlight=highlight, urgent_only=urgent_only, ignore_backoff=ignore_backoff,
+        )  # fmt: skip
+        if outcome.status != NOTHING or not outcomes:
+            outcomes.append(outcome)
+        if not (outcome.status == SENT and outcome.retried):
+            break
+    return outcomes
 
 
 def _failed(
@@ -163,14 +196,10 @@ async def deliver_all(
     ignore_backoff: bool = False,
 ) -> list[DeliveryOutcome]:
     """Deliver to every destination, one after another (each is its own failure boundary)."""
-    return [
-        await deliver(
-            d,
-            store=store,
-            notifier=notifiers[d.name],
-            clock=clock,
-            highlight=highlight,
+    outcomes: list[DeliveryOutcome] = []
+    for d in destinations:
+        outcomes += await deliver_owed(
+            d, store=store, notifier=notifiers[d.name], clock=clock, highlight=highlight,
             ignore_backoff=ignore_backoff,
-        )
-        for d in destinations
-    ]
+        )  # fmt: skip
+    return outcomes

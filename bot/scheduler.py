@@ -34,7 +34,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot import USER_AGENT
 from bot.config import Config, DestinationConfig, FeedConfig
-from bot.deliver import deliver
+from bot.deliver import deliver_owed
 from bot.errors import ConfigError, NewsbotError, RuleError
 from bot.fetch import Fetcher
 from bot.log import get_logger, kv
@@ -333,12 +333,13 @@ class Daemon:
 
     async def _deliver(self, dest: DestinationConfig, *, key: str | None,
                        urgent_only: bool = False) -> None:  # fmt: skip
-        outcome = await deliver(dest, store=self.store, notifier=self.notifiers[dest.name],
-                                clock=self.clock, key=key, highlight=self.ruleset.highlight,
-                                urgent_only=urgent_only)  # fmt: skip
-        if outcome.status != "nothing":
-            log.info(kv("delivery", destination=dest.name, status=outcome.status,
-                        items=outcome.items, key=outcome.key))  # fmt: skip
+        outcomes = await deliver_owed(dest, store=self.store, notifier=self.notifiers[dest.name],
+                                      clock=self.clock, key=key, highlight=self.ruleset.highlight,
+                                      urgent_only=urgent_only)  # fmt: skip
+        for outcome in outcomes:
+            if outcome.status != "nothing":
+                log.info(kv("delivery", destination=dest.name, status=outcome.status,
+                            items=outcome.items, key=outcome.key))  # fmt: skip
 
     def _destination(self, name: str) -> DestinationConfig | None:
         return next((d for d in self.config.destinations if d.name == name), None)

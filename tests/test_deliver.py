@@ -261,3 +261,29 @@ def test_a_send_cancelled_at_shutdown_is_retried_at_once_under_the_same_key(tmp_
         time.sleep(0.6)  # the interrupted thread finishes its send too: one repeat, same key
     keys = {m["Message-ID"] for m in sink.messages}
     assert len(keys) == 1 and 1 <= len(sink.messages) <= 2
+
+
+def test_one_run_sends_the_due_retry_and_then_what_arrived_since(tmp_path: Path) -> None:
+    from bot.deliver import deliver_owed
+
+    clock = Clock()
+    with smtp_server() as (sink, port), Store(tmp_path / "s.sqlite3") as store:
+        dest = mail_destination(port)
+        notifier = create_notifier(dest)
+        add(store, 2, now=clock())
+        sink.reject_next = ["451 4.3.0 try again later"]
+        assert run(deliver(dest, store=store, notifier=notifier, clock=clock)).status == RETRY
+        clock.advance(minutes=5)
+        add(store, 3, start=2, now=clock())  # arrives while the first digest waits for its retry
+        outcomes = run(deliver_owed(dest, store=store, notifier=notifier, clock=clock))
+        assert [(o.status, o.retried, o.items) for o in outcomes] == [
+            (SENT, True, 2),
+            (SENT, False, 3),
+        ]
+        assert store.pending_items("desk-mail") == []
+        # nothing more is owed: a further run says so once
+        again = run(deliver_owed(dest, store=store, notifier=notifier, clock=clock))
+        assert [o.status for o in again] == [NOTHING]
+    assert len(sink.messages) == 2
+    delivered = {int(n) for n in re.findall(r"story (\d+)", bodies(sink))}
+    assert delivered == set(range(5))

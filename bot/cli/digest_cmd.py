@@ -125,7 +125,7 @@ def run_send(args: argparse.Namespace) -> int:
     import httpx
 
     from bot import USER_AGENT
-    from bot.deliver import NOTHING, SENT, deliver
+    from bot.deliver import NOTHING, SENT, deliver_owed
     from bot.models import utcnow
     from bot.notify import create_notifier
     from bot.rules import load_rules
@@ -139,8 +139,8 @@ def run_send(args: argparse.Namespace) -> int:
         httpx.Client(headers={"User-Agent": USER_AGENT}, timeout=30.0) as http,
     ):
         notifier = create_notifier(destination, http=http, stream=sys.stdout)
-        outcome = asyncio.run(
-            deliver(
+        outcomes = asyncio.run(
+            deliver_owed(
                 destination,
                 store=store,
                 notifier=notifier,
@@ -149,12 +149,15 @@ def run_send(args: argparse.Namespace) -> int:
                 ignore_backoff=True,
             )
         )
-    if outcome.status == SENT:
-        print(f"newsbot: sent {outcome.items} item(s) to {destination.name} ({outcome.key})",
-              file=sys.stderr)  # fmt: skip
-        return 0
-    if outcome.status == NOTHING:
-        print(f"newsbot: nothing pending for {destination.name}", file=sys.stderr)
-        return 0
-    print(f"newsbot: {destination.name}: {outcome.status}: {outcome.error or ''}", file=sys.stderr)
-    return 1
+    for outcome in outcomes:
+        if outcome.status == SENT:
+            again = " (a retry)" if outcome.retried else ""
+            print(f"newsbot: sent {outcome.items} item(s) to {destination.name}{again} "
+                  f"({outcome.key})", file=sys.stderr)  # fmt: skip
+        elif outcome.status == NOTHING:
+            print(f"newsbot: nothing pending for {destination.name}", file=sys.stderr)
+        else:
+            print(f"newsbot: {destination.name}: {outcome.status}: {outcome.error or ''}",
+                  file=sys.stderr)  # fmt: skip
+            return 1
+    return 0
