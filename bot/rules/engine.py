@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.models import Document, RuleResult, TermHit
-from bot.rules.model import FIELD_WEIGHT, FIELDS, Group, Near, Node, Rule, Term, TermRef
+from bot.rules.compile import Test, compile_condition, found_keys
+from bot.rules.model import FIELD_WEIGHT, FIELDS, Near, Node, Rule, Term, TermRef
 from bot.rules.near import NearIndex
 from bot.rules.scan import MAX_HITS_PER_TERM, FieldText, Scanner
 from bot.rules.text import NormalizedText, plain_text
@@ -26,6 +27,7 @@ __all__ = ["MAX_HITS_PER_TERM", "FieldText", "Prepared", "RuleSet", "Trace"]
 class Prepared:
     fields: dict[str, FieldText]
     lang: str | None
+    found: frozenset[int]  # (term, field) keys of every hit, for compiled conditions
 
     def has(self, ref: TermRef) -> bool:
         return any(f in self.fields and ref.term in self.fields[f].hits for f in ref.fields)
@@ -47,6 +49,7 @@ class RuleSet:
     def __init__(self, rules: Sequence[Rule], terms: Sequence[Term], files: Sequence[Path]) -> None:
         self._rules = tuple(rules)
         self._by_name = {r.name: r for r in self._rules}
+        self._index = {r.name: i for i, r in enumerate(self._rules)}
         self._terms = tuple(terms)
         self._files = tuple(files)
         by_term: dict[int, set[int]] = defaultdict(set)
@@ -61,32 +64,16 @@ class RuleSet:
             for ref in rule.positive:
                 refs[ref.term].append(ref)
             self._refs[rule.name] = dict(refs)
-        # "any" groups of plain terms (an alias) are tested as one set intersection per field set
-        self._term_sets: dict[int, tuple[tuple[tuple[str, ...], frozenset[int]], ...]] = {}
-        self._near: dict[int, NearIndex] = {}
-        for rule in self._rules:
-            self._index_term_sets(rule.condition)
+        # each condition tree compiled once into closures (bot/rules/compile.py)
+        self._tests: tuple[Test, ...] = tuple(
+            compile_condition(r.condition, self._terms) for r in self._rules
+        )
         self._anchored, self._always = self._index_anchors(by_term)
         self._scanner = Scanner(self._terms)
 
     def __reduce__(self) -> tuple[type[RuleSet], tuple[Any, ...]]:
-        # The indexes above are keyed by object identity (id(node)), which does not survive
-        # pickling: a worker process rebuilds them from the rules instead of receiving stale ones.
+        # compiled closures do not pickle: a worker process compiles the rules again
         return (RuleSet, (self._rules, self._terms, self._files))
-
-    def _index_term_sets(self, node: Node) -> None:
-        if isinstance(node, Near):
-            self._near[id(node)] = NearIndex.of(node, self._terms)
-        if not isinstance(node, Group):
-            return
-        if node.op != "all" and all(isinstance(c, TermRef) for c in node.children):
-            by_fields: dict[tuple[str, ...], set[int]] = defaultdict(set)
-            for c in node.children:
-                assert isinstance(c, TermRef)
-                by_fields[c.fields].add(c.term)
-            self._term_sets[id(node)] = tuple((f, frozenset(t)) for f, t in by_fields.items())
-        for c in node.children:
-            self._index_term_sets(c)
 
     def _index_anchors(
         self, by_term: dict[int, set[int]]
@@ -164,15 +151,18 @@ class RuleSet:
     def match(self, doc: Document) -> list[RuleResult]:
         """Only the rules that match, in file order."""
         prep = self.prepare(doc)
-        out = []
+        found, fields, lang = prep.found, prep.fields, prep.lang
+        tests, out = self._tests, []
         for i in sorted(self._candidates(prep, self._anchored).union(self._always)):
             rule = self._rules[i]
             # most candidates fail their condition: test it before collecting hits and scores
-            if not rule.wants_lang(prep.lang) or not self._holds(rule.condition, prep):
+            if not rule.wants_lang(lang) or not tests[i](found, fields):
                 continue
-            result = self._result(rule, prep, holds=True)
-            if result.matched:
-                out.append(result)
+            used = self._used(rule, prep)
+            score = _score(used)
+            if score >= rule.min_score:
+                hits = self._hits(used)
+                out.append(RuleResult(rule.name, True, score, hits, rule.tags, rule.urgent))
         return out
 
     def highlight(self, text: str, rules: Sequence[str]) -> list[tuple[int, int]]:
@@ -206,7 +196,7 @@ class RuleSet:
             nt = NormalizedText.of(plain_text(raw))
             if nt.display:
                 fields[name] = FieldText(nt, self._scanner.scan(nt))
-        return Prepared(fields, doc.lang)
+        return Prepared(fields, doc.lang, found_keys(fields))
 
     def trace(self, name: str, prep: Prepared) -> Trace:
         rule = self.rule(name)
@@ -225,50 +215,34 @@ class RuleSet:
                 found.update(index.get(tid, ()))
         return found
 
-    def _result(self, rule: Rule, prep: Prepared, *, holds: bool | None = None) -> RuleResult:
+    def _result(self, rule: Rule, prep: Prepared) -> RuleResult:
         if not rule.wants_lang(prep.lang):
             return RuleResult(rule.name, False, 0.0, tags=rule.tags, urgent=rule.urgent)
-        best: dict[int, float] = {}
-        hits: dict[tuple[str, str, int], TermHit] = {}
+        used = self._used(rule, prep)
+        score = _score(used)
+        matched = self._tests[self._index[rule.name]](prep.found, prep.fields)
+        matched = matched and score >= rule.min_score
+        return RuleResult(rule.name, matched, score, self._hits(used), rule.tags, rule.urgent)
+
+    def _used(self, rule: Rule, prep: Prepared) -> list[tuple[TermRef, str, FieldText]]:
+        """The rule's positive term uses found in the item, by term id, with the field found in."""
         refs = self._refs[rule.name]
         found = {t for ft in prep.fields.values() for t in ft.hits if t in refs}
+        used = []
         for ref in (r for t in sorted(found) for r in refs[t]):
             for f in ref.fields:
                 ft = prep.fields.get(f)
-                if ft is None or ref.term not in ft.hits:
-                    continue
-                best[ref.term] = max(best.get(ref.term, 0.0), ref.weight * FIELD_WEIGHT[f])
-                for s, e in ft.hits[ref.term]:
-                    text = self._terms[ref.term].text
-                    hits[(f, text, s)] = TermHit(text, f, s, e, ft.text.display[s:e])
-        score = round(sum(best.values()), 3)
-        if holds is None:
-            holds = self._holds(rule.condition, prep)
-        matched = holds and score >= rule.min_score
-        ordered = sorted(hits.values(), key=lambda h: (FIELDS.index(h.field), h.start, h.term))
-        return RuleResult(rule.name, matched, score, tuple(ordered), rule.tags, rule.urgent)
+                if ft is not None and ref.term in ft.hits:
+                    used.append((ref, f, ft))
+        return used
 
-    def _holds(self, node: Node, prep: Prepared) -> bool:
-        if isinstance(node, TermRef):
-            return prep.has(node)
-        if isinstance(node, Near):
-            return self._near_holds(node, prep)
-        if node.op == "all":
-            return all(self._holds(c, prep) for c in node.children)
-        sets = self._term_sets.get(id(node))
-        if sets is not None:
-            found = any(
-                not terms.isdisjoint(prep.fields[f].hits)
-                for fields, terms in sets
-                for f in fields
-                if f in prep.fields
-            )
-        else:
-            found = any(self._holds(c, prep) for c in node.children)
-        return found if node.op == "any" else not found
-
-    def _near_holds(self, node: Near, prep: Prepared) -> bool:
-        return self._near[id(node)].holds(prep.fields)
+    def _hits(self, used: list[tuple[TermRef, str, FieldText]]) -> tuple[TermHit, ...]:
+        hits: dict[tuple[str, str, int], TermHit] = {}
+        for ref, f, ft in used:
+            text = self._terms[ref.term].text
+            for s, e in ft.hits[ref.term]:
+                hits[(f, text, s)] = TermHit(text, f, s, e, ft.text.display[s:e])
+        return tuple(sorted(hits.values(), key=lambda h: (FIELDS.index(h.field), h.start, h.term)))
 
     def _trace(self, node: Node, prep: Prepared, *, label: str) -> Trace:
         if isinstance(node, TermRef):
@@ -291,9 +265,19 @@ class RuleSet:
             )
             return Trace(
                 f"near (within {node.within} words / {node.chars} chars)",
-                self._near_holds(node, prep),
+                NearIndex.of(node, self._terms).holds(prep.fields),
                 kids,
             )
         kids = tuple(self._trace(c, prep, label="") for c in node.children)
         name = f"{node.op} {node.label}".strip()
-        return Trace(label or name, self._holds(node, prep), kids)
+        # the plain definition of each operator, over the children's own outcomes
+        found = (all if node.op == "all" else any)(k.matched for k in kids)
+        return Trace(label or name, found if node.op != "none" else not found, kids)
+
+
+def _score(used: list[tuple[TermRef, str, FieldText]]) -> float:
+    """Each term found counts once, at its best weight times its field's."""
+    best: dict[int, float] = {}
+    for ref, f, _ in used:
+        best[ref.term] = max(best.get(ref.term, 0.0), ref.weight * FIELD_WEIGHT[f])
+    return round(sum(best.values()), 3)
