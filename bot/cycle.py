@@ -18,7 +18,7 @@ from bot.fetch import Fetcher
 from bot.models import Clock
 from bot.notify import Notifier, create_notifier
 from bot.pipeline import FeedOutcome, PollReport, poll_feeds, workers_for
-from bot.rules import RuleSet
+from bot.rules import RuleSet, rule_titles
 from bot.store import Store
 
 
@@ -69,6 +69,7 @@ async def run_once(
         notifiers=notifiers,
         clock=clock,
         highlight=ruleset.highlight,
+        titles=rule_titles(ruleset),
         ignore_backoff=True,
     )
     store.prune(before=clock() - timedelta(seconds=config.state.retention))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -75,6 +75,7 @@ async def deliver(
     clock: Clock,
     key: str | None = None,
     highlight: Highlighter | None = None,
+    titles: Mapping[str, str] | None = None,
     urgent_only: bool = False,
     ignore_backoff: bool = False,
     lease: float = 300.0,
@@ -107,6 +108,7 @@ async def deliver(
             period_end=claimed.period_end,
             health=source_health(store, now=now),
             highlight=highlight,
+            titles=titles,
         )
         count = len(digest.item_ids)
         if not digest.is_empty or destination.send_empty:
@@ -141,6 +143,7 @@ async def deliver_owed(
     clock: Clock,
     key: str | None = None,
     highlight: Highlighter | None = None,
+    titles: Mapping[str, str] | None = None,
     urgent_only: bool = False,
     ignore_backoff: bool = False,
 ) -> list[DeliveryOutcome]:
@@ -151,7 +154,8 @@ async def deliver_owed(
     for _ in range(MAX_MESSAGES):
         outcome = await deliver(
             destination, store=store, notifier=notifier, clock=clock, key=key,
-            highlight=highlight, urgent_only=urgent_only, ignore_backoff=ignore_backoff,
+            highlight=highlight, titles=titles, urgent_only=urgent_only,
+            ignore_backoff=ignore_backoff,
         )  # fmt: skip
         if outcome.status != NOTHING or not outcomes:
             outcomes.append(outcome)
@@ -193,13 +197,14 @@ async def deliver_all(
     notifiers: dict[str, Notifier],
     clock: Clock,
     highlight: Highlighter | None = None,
+    titles: Mapping[str, str] | None = None,
     ignore_backoff: bool = False,
 ) -> list[DeliveryOutcome]:
     """Deliver to every destination, one after another (each is its own failure boundary)."""
     outcomes: list[DeliveryOutcome] = []
     for d in destinations:
         outcomes += await deliver_owed(
-            d, store=store, notifier=notifiers[d.name], clock=clock, highlight=highlight,
+            d, store=store, notifier=notifiers[d.name], clock=clock, highlight=highlight, titles=titles,
             ignore_backoff=ignore_backoff,
         )  # fmt: skip
     return outcomes

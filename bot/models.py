@@ -129,6 +129,11 @@ class DigestEntry:
 class DigestGroup:
     name: str  # rule name (or tag)
     entries: tuple[DigestEntry, ...]
+    title: str = ""  # the rule's `title:`, else empty
+
+    @property
+    def heading(self) -> str:
+        return self.title or self.name
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,7 +42,7 @@ from bot.models import Clock, utcnow
 from bot.notices import Notice, destination_notices, feed_notice, send_notice
 from bot.notify import Notifier, create_notifier
 from bot.pipeline import FAILED, poll_feed
-from bot.rules import load_rules
+from bot.rules import load_rules, rule_titles
 from bot.schedule import (
     DigestSchedule,
     DigestSlot,
@@ -335,6 +335,7 @@ class Daemon:
                        urgent_only: bool = False) -> None:  # fmt: skip
         outcomes = await deliver_owed(dest, store=self.store, notifier=self.notifiers[dest.name],
                                       clock=self.clock, key=key, highlight=self.ruleset.highlight,
+                                      titles=rule_titles(self.ruleset),
                                       urgent_only=urgent_only)  # fmt: skip
         for outcome in outcomes:
             if outcome.status != "nothing":

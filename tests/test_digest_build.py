@@ -213,3 +213,16 @@ def test_a_catch_all_rule_does_not_swallow_the_topic_sections() -> None:
     ]
     groups = {g.name: [e.item_id for e in g.entries] for g in digest_of(items).groups}
     assert groups == {"vn-jp-aid": [1, 3], "vn-jp-security": [2], "vietnam-japan": [4]}
+
+
+def test_groups_are_headed_by_rule_titles_where_given() -> None:
+    d = build_digest(
+        destination=destination(),
+        items=[item(1, "Loan signed", rule="oda"), item(2, "Drill held", rule="security")],
+        key="k",
+        period_start=None,
+        period_end=NOW,
+        titles={"oda": "ODA, JICA and aid\n"},
+    )
+    headings = {g.name: g.heading for g in d.groups}
+    assert headings == {"oda": "ODA, JICA and aid", "security": "security"}

@@ -267,3 +267,13 @@ def test_match_agrees_with_evaluate_including_hitless_rules(tmp_path: Path) -> N
         doc = Document(title=title)
         assert [r.rule for r in rs.match(doc)] == [r.rule for r in rs.evaluate(doc) if r.matched]
     assert matched(rs, "a quiet day") == ["not-sport"]
+
+
+def test_a_rule_title_heads_its_digest_section(tmp_path: Path) -> None:
+    from bot.rules import rule_titles
+
+    rs = ruleset(tmp_path, "rules:\n  - name: a\n    title: Aid and loans\n    any: [x]\n"
+                           "  - name: b\n    any: [y]\n")  # fmt: skip
+    assert rule_titles(rs) == {"a": "Aid and loans"}
+    with pytest.raises(RuleError, match=r":3:12: title must not be empty"):
+        ruleset(tmp_path, "rules:\n  - name: a\n    title: ''\n    any: [x]\n")

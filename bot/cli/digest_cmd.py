@@ -69,7 +69,7 @@ def next_digest(config: Config, store: Store, name: str) -> Digest:
     from bot.deliver import adhoc_key, source_health
     from bot.digest import build_digest
     from bot.models import utcnow
-    from bot.rules import load_rules
+    from bot.rules import load_rules, rule_titles
 
     destination = config.destination(name)
     ruleset = load_rules(list(config.rules.paths))
@@ -89,6 +89,7 @@ def next_digest(config: Config, store: Store, name: str) -> Digest:
         period_end=end,
         health=source_health(store, now=now),
         highlight=ruleset.highlight,
+        titles=rule_titles(ruleset),
     )
 
 
@@ -128,7 +129,7 @@ def run_send(args: argparse.Namespace) -> int:
     from bot.deliver import NOTHING, SENT, deliver_owed
     from bot.models import utcnow
     from bot.notify import create_notifier
-    from bot.rules import load_rules
+    from bot.rules import load_rules, rule_titles
     from bot.store import Store
 
     config = config_from_args(args)
@@ -146,6 +147,7 @@ def run_send(args: argparse.Namespace) -> int:
                 notifier=notifier,
                 clock=utcnow,
                 highlight=ruleset.highlight,
+                titles=rule_titles(ruleset),
                 ignore_backoff=True,
             )
         )

@@ -12,7 +12,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -57,13 +57,14 @@ def build_digest(
     period_end: datetime,
     health: Sequence[FeedHealth] = (),
     highlight: Highlighter | None = None,
+    titles: Mapping[str, str] | None = None,
 ) -> Digest:
     """The digest `destination` should receive for `items` (may be empty: check ``is_empty``)."""
     candidates = [
         c for c in (_candidate(destination, item, highlight) for item in items) if c is not None
     ]
     stories = collapse_same_story(candidates)
-    groups = _group(stories, tags=destination.tags)
+    groups = _group(stories, tags=destination.tags, titles=titles or {})
     fired = Counter(rule for c in stories for rule in c.entry.rules)
     return Digest(
         key=key,
@@ -246,7 +247,9 @@ def _rank(c: _Candidate) -> tuple[float, float, int]:
     return (-c.entry.score, -c.when.timestamp(), c.item.item_id)
 
 
-def _group(stories: Sequence[_Candidate], *, tags: Sequence[str]) -> tuple[DigestGroup, ...]:
+def _group(
+    stories: Sequence[_Candidate], *, tags: Sequence[str], titles: Mapping[str, str]
+) -> tuple[DigestGroup, ...]:
     """Each story goes in exactly one group: its most specific wanted rule, or, for a destination
     that routes on tags, the first of its tags the destination asked for.
 
@@ -261,7 +264,11 @@ def _group(stories: Sequence[_Candidate], *, tags: Sequence[str]) -> tuple[Diges
         name = routed[0] if routed else min(rules, key=lambda r: (reach[r], rules.index(r)))
         buckets.setdefault(name, []).append(cand)
     groups = [
-        DigestGroup(name=name, entries=tuple(c.entry for c in sorted(members, key=_rank)))
+        DigestGroup(
+            name=name,
+            entries=tuple(c.entry for c in sorted(members, key=_rank)),
+            title=clean_line(titles.get(name, "")),
+        )
         for name, members in buckets.items()
     ]
     groups.sort(key=lambda g: (-g.entries[0].score, -len(g.entries), g.name))

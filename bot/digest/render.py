@@ -102,7 +102,8 @@ def digest_payload(digest: Digest) -> dict[str, Any]:
         "count": len(entries),
         "entries": entries,
         "groups": [
-            {"name": g.name, "item_ids": [e.item_id for e in g.entries]} for g in digest.groups
+            {"name": g.name, "title": g.heading, "item_ids": [e.item_id for e in g.entries]}
+            for g in digest.groups
         ],
         "rules_fired": [{"rule": r, "count": n} for r, n in view.rules_fired],
         "source_health": [

@@ -149,8 +149,8 @@ def _units(view: DigestView) -> list[_Unit]:
         for i, e in enumerate(g.entries):
             blocks: tuple[Block, ...] = (section(entry_text(e)),)
             if i == 0:
-                blocks = (group_heading(g.name, len(g.entries)), *blocks)
-            units.append(_Unit(blocks, g.name))
+                blocks = (group_heading(g.heading, len(g.entries)), *blocks)
+            units.append(_Unit(blocks, g.heading))
     units.extend(_Unit((b,), None) for b in footer_blocks(view))
     return units
 

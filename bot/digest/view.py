@@ -39,6 +39,7 @@ class EntryView:
 class GroupView:
     name: str
     entries: tuple[EntryView, ...]
+    heading: str  # what readers see: the rule's title, else its name
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +169,9 @@ def digest_view(digest: Digest) -> DigestView:
         for e in g.entries:
             number += 1
             views.append(entry_view(e, number, tz, end))
-        groups.append(GroupView(name=clean_line(g.name), entries=tuple(views)))
+        groups.append(
+            GroupView(name=clean_line(g.name), entries=tuple(views), heading=clean_line(g.heading))
+        )
     entries = digest.entries
     fired = Counter(r for e in entries for r in e.rules)
     outlets = {e.outlet for e in entries} | {o for e in entries for o in e.also_covered_by}

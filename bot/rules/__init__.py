@@ -19,10 +19,24 @@ from bot.rules.model import Example, Rule
 from bot.rules.text import plain_text
 
 
+def rule_titles(ruleset: RuleSet) -> dict[str, str]:
+    """Digest section headings: each rule's `title:`, for the rules that have one."""
+    return {r.name: r.title for r in ruleset.rules if r.title}
+
+
 def load_rules(paths: Iterable[Path | str]) -> RuleSet:
     """Load, validate and compile every rule file under `paths` (files or folders)."""
     rules, terms, files = load_files(Path(p) for p in paths)
     return RuleSet(rules, terms, files)
 
 
-__all__ = ["Example", "Prepared", "Rule", "RuleSet", "Trace", "load_rules", "plain_text"]
+__all__ = [
+    "Example",
+    "Prepared",
+    "Rule",
+    "RuleSet",
+    "Trace",
+    "load_rules",
+    "plain_text",
+    "rule_titles",
+]

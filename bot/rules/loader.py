@@ -22,6 +22,7 @@ from bot.rules.text import fold_term, has_cjk, is_word_char, normalize_term
 _ALIAS_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _RULE_KEYS = (
     "name",
+    "title",
     "description",
     "all",
     "any",
@@ -224,6 +225,7 @@ class _File:
             line=m["name"].start_mark.line + 1,
             col=m["name"].start_mark.column + 1,
             positive=tuple(positive),
+            title=self.string(m["title"], "title") if "title" in m else "",
         )
 
     def examples(self, node: yaml.Node) -> tuple[tuple[Example, ...], tuple[Example, ...]]:

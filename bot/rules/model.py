@@ -84,6 +84,7 @@ class Rule:
     line: int  # of the rule's name, for messages
     col: int
     positive: tuple[TermRef, ...]  # term uses outside `none:` — they score and highlight
+    title: str = ""  # the heading of the rule's section in digests; the name when empty
 
     def wants_lang(self, lang: str | None) -> bool:
         if not self.lang or not lang:
