@@ -15,10 +15,10 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.models import Document
+from bot.models import Document, TermHit
 from bot.rules import Prepared, RuleSet, load_rules
 from bot.rules.compile import compile_condition, found_keys
-from bot.rules.model import FIELDS, Group, Near, Node, Term, TermRef
+from bot.rules.model import FIELD_WEIGHT, FIELDS, Group, Near, Node, Rule, Term, TermRef
 from bot.rules.near import NearIndex
 from bot.rules.scan import FieldText, Scanner
 from bot.rules.text import NormalizedText
@@ -133,3 +133,42 @@ def test_default_rules_compiled_equal_their_walk() -> None:
             assert held == rs.trace(rule.name, prep).matched
             outcomes.add(held)
     assert outcomes == {True, False}
+
+
+def scored(rs: RuleSet, rule: Rule, prep: Prepared) -> tuple[float, tuple[TermHit, ...]]:
+    """The definition: each positive term found scores its best weight x field weight once;
+    every occurrence is a hit, ordered by field, start and term."""
+    best: dict[int, float] = {}
+    hits: dict[tuple[str, str, int], TermHit] = {}
+    for ref in sorted(rule.positive, key=lambda r: r.term):
+        for f in ref.fields:
+            spans = prep.fields[f].hits.get(ref.term, ()) if f in prep.fields else ()
+            if spans:
+                best[ref.term] = max(best.get(ref.term, 0.0), ref.weight * FIELD_WEIGHT[f])
+            for s, e in spans:
+                text = rs.terms[ref.term].text
+                hits[(f, text, s)] = TermHit(text, f, s, e, prep.fields[f].text.display[s:e])
+    ordered = sorted(hits.values(), key=lambda h: (FIELDS.index(h.field), h.start, h.term))
+    return round(sum(best.values()), 3), tuple(ordered)
+
+
+def test_match_equals_the_matched_part_of_evaluate() -> None:
+    # match shares one item's hits between the rules it matches and skips rules by anchor terms;
+    # evaluate scores every rule on its own
+    rs, rng = default_rules(), random.Random(23)
+    matched = 0
+    for _ in range(150):
+        title = soup(rs, rng, rng.randrange(1, 10))
+        doc = Document(
+            title=title,
+            summary=f"<p>{soup(rs, rng, rng.randrange(0, 40))} {title}</p>",  # terms in 2 fields
+            content=soup(rs, rng, rng.randrange(0, 20)),
+            lang=rng.choice(["vi", "ja", "en", None]),
+        )
+        got = rs.match(doc)
+        assert got == [r for r in rs.evaluate(doc) if r.matched], doc
+        prep = rs.prepare(doc)
+        for result in got:
+            assert (result.score, result.hits) == scored(rs, rs.rule(result.rule), prep), doc
+        matched += len(got)
+    assert matched > 20

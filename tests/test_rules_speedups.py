@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import re
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -203,3 +204,9 @@ def test_a_ruleset_rebuilt_from_its_pickle_matches_the_same() -> None:
     for _ in range(50):
         doc = Document(title=term_soup(rs, rng, 8), summary=term_soup(rs, rng, 30), lang="vi")
         assert copy.match(doc) == rs.match(doc)
+
+
+def test_every_whitespace_but_the_space_is_unprintable() -> None:
+    # plain_text skips split/join for a stripped printable text without "  " (text.is_collapsed)
+    chars = map(chr, range(sys.maxunicode + 1))
+    assert [c for c in chars if c.isspace() and c.isprintable()] == [" "]

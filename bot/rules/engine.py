@@ -14,13 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from bot.models import Document, RuleResult, TermHit
-from bot.rules.compile import Test, compile_condition, found_keys
+from bot.rules.compile import Test, compile_condition, found_keys, key
 from bot.rules.model import FIELD_WEIGHT, FIELDS, Near, Node, Rule, Term, TermRef
 from bot.rules.near import NearIndex
 from bot.rules.scan import MAX_HITS_PER_TERM, FieldText, Scanner
 from bot.rules.text import NormalizedText, plain_text
 
 __all__ = ["MAX_HITS_PER_TERM", "FieldText", "Prepared", "RuleSet", "Trace"]
+
+#: one item's term hits by (term, field), with their sort keys (field number, start, term)
+_Made = dict[int, list[tuple[tuple[int, int, str], TermHit]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,13 +60,16 @@ class RuleSet:
             for ref in rule.positive:
                 by_term[ref.term].add(i)
         self._rules_by_term = {t: tuple(sorted(rs)) for t, rs in by_term.items()}
-        # per rule, its positive term uses by term: scoring visits the terms found, not all terms
-        self._refs: dict[str, dict[int, list[TermRef]]] = {}
+        # per rule, the best weight of each (term, field) key its positive term uses can score
+        self._weights: list[dict[int, float]] = []
         for rule in self._rules:
-            refs: dict[int, list[TermRef]] = defaultdict(list)
+            weights: dict[int, float] = {}
             for ref in rule.positive:
-                refs[ref.term].append(ref)
-            self._refs[rule.name] = dict(refs)
+                for f in ref.fields:
+                    k = key(ref.term, f)
+                    weights[k] = max(weights.get(k, 0.0), ref.weight * FIELD_WEIGHT[f])
+            self._weights.append(weights)
+        self._scoring = tuple(frozenset(w) for w in self._weights)
         # each condition tree compiled once into closures (bot/rules/compile.py)
         self._tests: tuple[Test, ...] = tuple(
             compile_condition(r.condition, self._terms) for r in self._rules
@@ -153,15 +159,16 @@ class RuleSet:
         prep = self.prepare(doc)
         found, fields, lang = prep.found, prep.fields, prep.lang
         tests, out = self._tests, []
+        made: _Made = {}
         for i in sorted(self._candidates(prep, self._anchored).union(self._always)):
             rule = self._rules[i]
             # most candidates fail their condition: test it before collecting hits and scores
             if not rule.wants_lang(lang) or not tests[i](found, fields):
                 continue
-            used = self._used(rule, prep)
-            score = _score(used)
+            keys = sorted(self._scoring[i] & found)
+            score = _score(keys, self._weights[i])
             if score >= rule.min_score:
-                hits = self._hits(used)
+                hits = self._hits(keys, prep, made)
                 out.append(RuleResult(rule.name, True, score, hits, rule.tags, rule.urgent))
         return out
 
@@ -218,31 +225,34 @@ class RuleSet:
     def _result(self, rule: Rule, prep: Prepared) -> RuleResult:
         if not rule.wants_lang(prep.lang):
             return RuleResult(rule.name, False, 0.0, tags=rule.tags, urgent=rule.urgent)
-        used = self._used(rule, prep)
-        score = _score(used)
-        matched = self._tests[self._index[rule.name]](prep.found, prep.fields)
-        matched = matched and score >= rule.min_score
-        return RuleResult(rule.name, matched, score, self._hits(used), rule.tags, rule.urgent)
+        i = self._index[rule.name]
+        keys = sorted(self._scoring[i] & prep.found)
+        score = _score(keys, self._weights[i])
+        matched = self._tests[i](prep.found, prep.fields) and score >= rule.min_score
+        hits = self._hits(keys, prep, {})
+        return RuleResult(rule.name, matched, score, hits, rule.tags, rule.urgent)
 
-    def _used(self, rule: Rule, prep: Prepared) -> list[tuple[TermRef, str, FieldText]]:
-        """The rule's positive term uses found in the item, by term id, with the field found in."""
-        refs = self._refs[rule.name]
-        found = {t for ft in prep.fields.values() for t in ft.hits if t in refs}
-        used = []
-        for ref in (r for t in sorted(found) for r in refs[t]):
-            for f in ref.fields:
-                ft = prep.fields.get(f)
-                if ft is not None and ref.term in ft.hits:
-                    used.append((ref, f, ft))
-        return used
+    def _hits(self, keys: list[int], prep: Prepared, made: _Made) -> tuple[TermHit, ...]:
+        """Every occurrence of the (term, field) keys found, by field, start and term.
 
-    def _hits(self, used: list[tuple[TermRef, str, FieldText]]) -> tuple[TermHit, ...]:
-        hits: dict[tuple[str, str, int], TermHit] = {}
-        for ref, f, ft in used:
-            text = self._terms[ref.term].text
-            for s, e in ft.hits[ref.term]:
-                hits[(f, text, s)] = TermHit(text, f, s, e, ft.text.display[s:e])
-        return tuple(sorted(hits.values(), key=lambda h: (FIELDS.index(h.field), h.start, h.term)))
+        `made` keeps one item's hits by key: the rules that match one item share terms.
+        """
+        spans: dict[tuple[int, int, str], TermHit] = {}
+        for k in keys:
+            found = made.get(k)
+            if found is None:
+                term, n = divmod(k, len(FIELDS))
+                f, text = FIELDS[n], self._terms[term].text
+                ft = prep.fields[f]
+                display = ft.text.display
+                found = made[k] = [
+                    ((n, s, text), TermHit(text, f, s, e, display[s:e])) for s, e in ft.hits[term]
+                ]
+            # in key order, as the terms were visited before: of two terms written alike, the
+            # later one's hit stands
+            spans.update(found)
+        # the key is unique, so sorting by it alone is the order (field, start, term)
+        return tuple(hit for _, hit in sorted(spans.items()))
 
     def _trace(self, node: Node, prep: Prepared, *, label: str) -> Trace:
         if isinstance(node, TermRef):
@@ -275,9 +285,10 @@ class RuleSet:
         return Trace(label or name, found if node.op != "none" else not found, kids)
 
 
-def _score(used: list[tuple[TermRef, str, FieldText]]) -> float:
-    """Each term found counts once, at its best weight times its field's."""
-    best: dict[int, float] = {}
-    for ref, f, _ in used:
-        best[ref.term] = max(best.get(ref.term, 0.0), ref.weight * FIELD_WEIGHT[f])
+def _score(keys: list[int], weights: dict[int, float]) -> float:
+    """Each term found counts once, at its best weight in the fields it was found in."""
+    best: dict[int, float] = {}  # by term id, in order: float addition depends on it
+    for k in keys:
+        term = k // len(FIELDS)
+        best[term] = max(best.get(term, 0.0), weights[k])
     return round(sum(best.values()), 3)

@@ -32,9 +32,17 @@ def plain_text(value: str) -> str:
         if "<" in value:
             # entity-encoded markup ("&lt;p&gt;") is still markup once decoded
             value = _TAG.sub(" ", _BLOCK_TAG.sub(" ", value))
-    value = unicodedata.normalize("NFC", value)
+    value = unicodedata.normalize("NFC", value).strip()
+    if is_collapsed(value):
+        return value
     # split() knows the same whitespace as a regex \s (str.isspace), at a fraction of the cost
     return " ".join(value.split())
+
+
+def is_collapsed(stripped: str) -> bool:
+    """No whitespace but single " ": every other whitespace character is unprintable (Cc, Zs,
+    Zl, Zp), and two C scans cost less than splitting the text into words and joining them."""
+    return "  " not in stripped and stripped.isprintable()
 
 
 def is_cjk(ch: str) -> bool:
