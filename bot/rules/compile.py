@@ -159,7 +159,11 @@ def _lower_any(keys: frozenset[int], tests: tuple[Test, ...]) -> Test:
     def any_holds(found: frozenset[int], fields: dict[str, FieldText]) -> bool:
         if not keys.isdisjoint(found):
             return True
-        return any(t(found, fields) for t in tests)
+        # loops, not any()/all() over a generator: these run for every candidate rule and item
+        for t in tests:  # noqa: SIM110
+            if t(found, fields):
+                return True
+        return False
 
     return any_holds
 
@@ -173,7 +177,10 @@ def _lower_all(
                 return False
         if not avoid.isdisjoint(found):
             return False
-        return all(t(found, fields) for t in tests)
+        for t in tests:  # noqa: SIM110
+            if not t(found, fields):
+                return False
+        return True
 
     return all_hold
 

@@ -219,7 +219,9 @@ class RuleSet:
         found: set[int] = set()
         for ft in prep.fields.values():
             for tid in ft.hits:
-                found.update(index.get(tid, ()))
+                rules = index.get(tid)
+                if rules is not None:  # most terms found anchor no rule
+                    found.update(rules)
         return found
 
     def _result(self, rule: Rule, prep: Prepared) -> RuleResult:
