@@ -20,7 +20,7 @@ from bot.fetch import Fetcher
 from bot.log import get_logger, kv
 from bot.models import Clock, Item, RuleMatch
 from bot.parse import parse_feed
-from bot.store import FetchSuccess, NewItem, Store
+from bot.store import FeedState, FetchSuccess, NewItem, Store
 from bot.workers import Prepared, WorkerPool, link_of, match_item, worker_pool_for
 
 if TYPE_CHECKING:
@@ -97,10 +97,12 @@ async def poll_feeds(
     """
     start = time.monotonic()
     store.sync_feeds([(f.url, f.name) for f in feeds])
+    states = {s.url: s for s in store.feeds()}  # one query, not one per feed
 
     async def one(feed: FeedConfig) -> FeedOutcome:
         outcome = await poll_feed(
             feed,
+            state=states.get(feed.url),
             store=store,
             fetcher=fetcher,
             ruleset=ruleset,
@@ -125,9 +127,11 @@ async def poll_feed(
     destinations: Sequence[DestinationConfig],
     clock: Clock,
     workers: WorkerPool | None = None,
+    state: FeedState | None = None,
 ) -> FeedOutcome:
-    """Fetch, parse, store and match one feed. Never raises for a feed problem: it is recorded."""
-    state = store.feed(feed.url)
+    """Fetch, parse, store and match one feed. Never raises for a feed problem: it is recorded.
+    `state`: the feed's stored state when the caller read it already."""
+    state = state or store.feed(feed.url)
     if state.disabled:
         return FeedOutcome(feed.url, feed.name, SKIPPED, error=state.disabled_reason)
     try:
