@@ -198,7 +198,9 @@ def make_feed(index: int, *, items: int, base: str) -> bytes:
 
 
 async def _serve(n: int, items: int, latency: float, ready: Callable[[int], None]) -> None:
-    cache: dict[int, bytes] = {}
+    # every body is made before the port is announced: made on first request, they cost this
+    # process ~1 ms of CPU each during cycle 1 only, taking a core from the cycle but not the floors
+    cache = {i: make_feed(i, items=items, base="https://outlet.example") for i in range(n)}
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -216,11 +218,7 @@ async def _serve(n: int, items: int, latency: float, ready: Callable[[int], None
                 if headers.get("if-none-match") == etag:
                     writer.write(f"HTTP/1.1 304 Not Modified\r\nETag: {etag}\r\n\r\n".encode())
                 else:
-                    body = cache.get(index)
-                    if body is None:
-                        body = cache[index] = make_feed(
-                            index, items=items, base="https://outlet.example"
-                        )
+                    body = cache[index]
                     writer.write(
                         (
                             "HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml; charset=utf-8\r\n"

@@ -76,7 +76,7 @@ def workers_for(
     certainly send a body: a cycle of conditional GETs answered 304 then starts none."""
     urls = [f.url for f in feeds if f.enabled]
     prestart = store.unconditional(urls) > 0
-    return worker_pool_for(len(urls), ruleset=ruleset, prestart=prestart)
+    return worker_pool_for(len(urls), ruleset=ruleset, prestart=prestart, fork=True)
 
 
 async def poll_feeds(

@@ -8,6 +8,12 @@ The ruleset is 1.3 MB pickled, too much to send with every job. It is published 
 a file in a private temporary folder, and a worker loads it when a job names a version it does not
 hold yet. Handing the pool a different RuleSet object (the daemon reloaded its rules) publishes the
 new version; jobs already queued keep the version they were given.
+
+How workers start. `newsbot once` is single-threaded when its pool starts, and there the workers are
+forked from it: they inherit the imported modules and the loaded ruleset, and cost no start-up CPU.
+Anywhere else (the daemon, or a process with other threads, where a lock held by another thread at
+fork time would stay held in the child) they come from a fork server: a fresh interpreter that
+imports this module once, forks each worker, and each worker loads the ruleset from its file.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ import multiprocessing
 import os
 import pickle
 import shutil
+import signal
+import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -120,6 +128,7 @@ class WorkerPool:
         *,
         workers: int,
         ruleset: RuleSet | None = None,
+        forked: bool = False,
     ) -> None:
         self._executor = executor
         self._folder = folder
@@ -127,13 +136,24 @@ class WorkerPool:
         self._first = ruleset  # published by start(), before any worker exists to load it
         self._published: tuple[RuleSet, Path] | None = None
         self._version = 0
-        self._starting: threading.Thread | None = None
+        self._forked = forked
+        if forked and ruleset is not None:
+            # forked workers inherit version 1 in memory (see _forked): no file to write or read
+            self._version = 1
+            self._published = (ruleset, _rules_path(folder, 1))
+        self._begun = False
+        self._starting: threading.Thread | None = None  # the spawning thread, fork server only
         self._started: asyncio.Future[None] | None = None
 
     def start(self) -> None:
-        """Start every worker now, from a thread: spawning waits on the fork server's start-up
-        (~0.3 s), which the event loop spends fetching instead."""
-        if self._starting is not None:
+        """Start every worker now. Forked: on this thread, in milliseconds (a thread of our own
+        would make the fork unsafe). Else from a thread: spawning waits on the fork server's
+        start-up (~0.3 s), which the event loop spends fetching instead."""
+        if self._begun:
+            return
+        self._begun = True
+        if self._forked:
+            self._executor.submit(_warm, None)  # a fork executor starts all its workers at once
             return
 
         def spawn() -> None:
@@ -148,7 +168,12 @@ class WorkerPool:
 
     @property
     def started(self) -> bool:
-        return self._starting is not None
+        return self._begun
+
+    @property
+    def forked(self) -> bool:
+        """The workers are forks of this process (else children of a fork server)."""
+        return self._forked
 
     def join(self) -> None:
         if self._starting is not None:
@@ -157,6 +182,8 @@ class WorkerPool:
     async def _ready(self) -> None:
         """Started (now, if nobody asked before), without blocking the event loop on a spawn."""
         self.start()
+        if self._starting is None:
+            return  # forked: up since start()
         if self._started is None:
             self._started = asyncio.get_running_loop().run_in_executor(None, self.join)
         await asyncio.shield(self._started)
@@ -199,31 +226,25 @@ def worker_pool_for(
     workers: int | None = None,
     ruleset: RuleSet | None = None,
     prestart: bool = True,
+    fork: bool = False,
 ) -> Iterator[WorkerPool | None]:
     """A WorkerPool when the cycle is big enough to repay starting one, else None (work inline).
 
     `prestart`: start the workers, and load `ruleset` in each, while the first fetches are still on
     the network (started on the first job instead, they cost the cycle ~0.5 s before the first
     result). Without it, the first body to parse starts them: a cycle of 304s starts none.
+    `fork`: with `prestart`, fork the workers from this process if it is safe (`can_fork`).
     """
     cores = workers or os.cpu_count() or 1
     if feeds < POOL_MIN_FEEDS or cores < 2:
         yield None
         return
     folder = Path(tempfile.mkdtemp(prefix="newsbot-rules-"))
-    # forkserver: workers start from a fresh interpreter, not a fork of the threaded bot process;
-    # the server imports this module once, so each worker forks with it loaded (~0.2 s each)
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
-    executor = ProcessPoolExecutor(
-        max_workers=cores,
-        mp_context=context,
-        initializer=_warm,
-        initargs=(str(_rules_path(folder, 1)) if ruleset is not None else None,),  # see start()
-    )
+    forked = fork and prestart and can_fork()
+    executor = _forking(folder, cores, ruleset) if forked else _fork_server(folder, cores, ruleset)
     try:
         with executor:
-            pool = WorkerPool(executor, folder, workers=cores, ruleset=ruleset)
+            pool = WorkerPool(executor, folder, workers=cores, ruleset=ruleset, forked=forked)
             if prestart:
                 pool.start()
             try:
@@ -232,6 +253,42 @@ def worker_pool_for(
                 pool.join()  # before the executor shuts down under it
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def can_fork() -> bool:
+    """fork() copies only the calling thread: a lock that another thread held at that moment stays
+    held in the child forever. A process with one thread, on Linux, can fork safely. Threads are
+    counted by the kernel, so those started by C code count too."""
+    if sys.platform != "linux":
+        return False
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return False
+
+
+def _forking(folder: Path, cores: int, ruleset: RuleSet | None) -> ProcessPoolExecutor:
+    # a fork executor hands initargs to its children in memory: the ruleset is not pickled
+    path = str(_rules_path(folder, 1)) if ruleset is not None else None
+    return ProcessPoolExecutor(
+        max_workers=cores,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_forked,
+        initargs=(path, ruleset),
+    )
+
+
+def _fork_server(folder: Path, cores: int, ruleset: RuleSet | None) -> ProcessPoolExecutor:
+    # a fresh interpreter, not a fork of the threaded bot process; the server imports this module
+    # once, so each worker forks with it loaded (~0.2 s each)
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return ProcessPoolExecutor(
+        max_workers=cores,
+        mp_context=context,
+        initializer=_warm,
+        initargs=(str(_rules_path(folder, 1)) if ruleset is not None else None,),  # see start()
+    )
 
 
 def _rules_path(folder: Path, version: int) -> Path:
@@ -274,6 +331,16 @@ class _Loaded:
 def _warm(rules: str | None) -> None:
     if rules is not None:
         _Loaded.get(rules)
+
+
+def _forked(rules: str | None, ruleset: RuleSet | None) -> None:
+    """A forked worker's first act: hold the inherited ruleset, and drop the parent's signal
+    handling (asyncio's handlers would ignore Ctrl-C here and wake the parent's event loop)."""
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if rules is not None and ruleset is not None:
+        _Loaded.path, _Loaded.ruleset = rules, ruleset
 
 
 def _job(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -103,3 +106,65 @@ async def test_a_pool_not_prestarted_starts_on_its_first_job() -> None:
         inline = parse_feed(FEED, url="https://outlet.example/rss")
         assert prepared.feed == inline
         assert prepared.matches == match_items(default, inline.items)
+
+
+FORK_SCRIPT = """
+import asyncio, json, signal, sys, threading
+from pathlib import Path
+from bot.parse import parse_feed
+from bot.rules import load_rules
+from bot.workers import POOL_MIN_FEEDS, match_items, worker_pool_for
+
+async def main(ruleset, feed):
+    # as in `newsbot once`: the pool starts inside the event loop, before any fetch
+    with worker_pool_for(POOL_MIN_FEEDS, workers=2, ruleset=ruleset, fork=True) as pool:
+        got = await pool.parse_and_match(feed, url="https://o.example/rss", headers={},
+                                         lang=None, ruleset=ruleset)
+        files = sorted(p.name for p in pool._folder.iterdir())
+        sigint = pool._executor.submit(signal.getsignal, signal.SIGINT).result()
+    inline = parse_feed(feed, url="https://o.example/rss")
+    return {
+        "forked": pool.forked,
+        "rules_files": files,
+        "equal": got.feed == inline and got.matches == match_items(ruleset, inline.items),
+        "sigint_default": sigint is signal.default_int_handler,
+    }
+
+if __name__ == "__main__":  # the fork server imports this module
+    if sys.argv[3] == "threaded":  # another thread alive: forking would be unsafe
+        threading.Thread(target=threading.Event().wait, daemon=True).start()
+    rules, feed = load_rules([Path(sys.argv[1])]), Path(sys.argv[2]).read_bytes()
+    print(json.dumps(asyncio.run(main(rules, feed))))
+"""
+
+
+@pytest.mark.parametrize("threads", ["single", "threaded"])
+def test_a_single_threaded_process_forks_its_workers_with_the_rules_in_memory(
+    tmp_path: Path, threads: str
+) -> None:
+    """`once` forks its workers (no start-up CPU, no ruleset file); with another thread alive the
+    fork server is used instead. Either way the results equal inline work. A fresh interpreter:
+    the test process has threads of its own."""
+    feed = tmp_path / "feed.xml"
+    feed.write_bytes(FEED)
+    script = tmp_path / "fork.py"
+    script.write_text(FORK_SCRIPT)
+    out = subprocess.run(
+        [sys.executable, str(script), str(ROOT / "rules"), str(feed), threads],
+        capture_output=True, text=True, timeout=120, check=True, cwd=ROOT,
+    )  # fmt: skip
+    report = json.loads(out.stdout)
+    assert report["equal"] is True
+    if threads == "single":
+        assert report["forked"] is True
+        assert report["rules_files"] == []  # the children inherited the ruleset
+        # asyncio's signal handling is not inherited: Ctrl-C stops a worker as it would any process
+        assert report["sigint_default"] is True
+    else:
+        assert report["forked"] is False
+        assert report["rules_files"] == ["rules-1.pickle"]
+
+
+def test_the_daemon_pool_never_forks() -> None:
+    with worker_pool_for(POOL_MIN_FEEDS, workers=2) as workers:
+        assert workers is not None and not workers.forked
