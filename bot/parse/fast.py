@@ -15,12 +15,10 @@ both paths to the same `RawFeed` on generated and hand-written feeds.
 from __future__ import annotations
 
 import re
-import time
 
-from feedparser.datetimes import _parse_date  # the very date parser feedparser applies
 from lxml import etree
 
-from bot.parse.raw import RawEntry, RawFeed, utc_datetime
+from bot.parse.raw import RawEntry, RawFeed, feed_date
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
@@ -68,6 +66,8 @@ _ATOM_FEED_IGNORED = frozenset(
 _ATOM_ENTRY_IGNORED = frozenset(ATOM + t for t in ("category", "rights", "contributor"))
 _TEXT_TYPES = frozenset({"text", "html", "text/plain", "text/html"})
 _C1 = re.compile("[\x80-\x9f]")
+_LATIN1_HIGH = re.compile("[\x80-\xff]")
+_BEYOND_LATIN1 = re.compile("[^\x00-\xff]")
 _URI_FIXER = re.compile("^([A-Za-z][A-Za-z0-9+-.]*://)(/*)(.*?)")
 _ENTITY_LIKE = re.compile("&([A-Za-z0-9_]+);")
 
@@ -130,23 +130,26 @@ def _rss_item(item: etree._Element) -> RawEntry:
     _plain_container(item)
     fields: dict[str, str] = {}
     permalink = False
-    for el in _elements(item):
+    for el in item.iterchildren(etree.Element):
         tag = el.tag
-        if tag in _RSS_ITEM_IGNORED:
+        key = _RSS_ITEM_FIELDS.get(tag)
+        if key is None:
+            if tag not in _RSS_ITEM_IGNORED:
+                raise Unsupported(f"item element {tag!r}")
             if tag.startswith(MEDIA) and len(el):
                 raise Unsupported("media element with children")  # media:title, media:description
             continue
-        key = _RSS_ITEM_FIELDS.get(tag)
-        if key is None:
-            raise Unsupported(f"item element {tag!r}")
         if key in fields:
             raise Unsupported(f"two {key} fields in one item")
         if key == "link":
-            if el.attrib:
+            if el.keys():
                 raise Unsupported("attributes on an RSS link")  # feedparser would read href=
-            fields[key] = _ENTITY_LIKE.sub(r"&\g<1>", _uri(_text(el, None)).replace("&amp;", "&"))
+            href = _uri(_text(el, None))
+            if "&" in href:
+                href = _ENTITY_LIKE.sub(r"&\g<1>", href.replace("&amp;", "&"))
+            fields[key] = href
         elif key == "id":
-            permalink = _attr(el, "ispermalink", "true", lower=False) == "true"
+            permalink = not el.keys() or _attr(el, "ispermalink", "true", lower=False) == "true"
             fields[key] = _uri(_text(el, None)) if permalink else _text(el, None)
         else:
             fields[key] = _text(el, _RSS_DEFAULT_TYPE.get(key))
@@ -271,7 +274,6 @@ def _atom_author(el: etree._Element) -> str:
 def _entry(fields: dict[str, str], link: str | None) -> RawEntry:
     content = fields.get("content")
     summary = fields.get("summary")
-    parsed = _struct(fields.get("published")) or _struct(fields.get("updated"))
     return RawEntry(
         title=fields.get("title", ""),
         link=link,
@@ -279,7 +281,7 @@ def _entry(fields: dict[str, str], link: str | None) -> RawEntry:
         summary=summary if summary is not None else (content or ""),
         content=content or "",
         id=fields.get("id") or None,
-        published=utc_datetime(parsed),
+        published=feed_date(fields.get("published"), fields.get("updated")),
         author=fields.get("author") or None,
     )
 
@@ -287,13 +289,13 @@ def _entry(fields: dict[str, str], link: str | None) -> RawEntry:
 def _plain_container(el: etree._Element) -> None:
     """Items and entries may carry xml:lang; other attributes (CDF lastmod/href, rdf:about) set
     fields in feedparser."""
-    if set(el.attrib) - {XML_LANG}:
+    if el.keys() and set(el.keys()) - {XML_LANG}:
         raise Unsupported(f"attributes on <{el.tag}>")
 
 
 def _elements(parent: etree._Element) -> list[etree._Element]:
     """Child elements; comments and processing instructions between them do not count."""
-    return [el for el in parent if isinstance(el.tag, str)]
+    return list(parent.iterchildren(etree.Element))
 
 
 def _once(tag: str, seen: set[str]) -> None:
@@ -315,29 +317,35 @@ def _text(el: etree._Element, default_type: str | None) -> str:
     """A text element's value as feedparser's `pop` leaves it."""
     if len(el):
         raise Unsupported(f"markup inside <{el.tag}>")
-    if el.get("mode") is not None:
-        raise Unsupported("content mode attribute")
-    kind = el.get("type")
-    if kind is not None and (default_type is None or kind.lower() not in _TEXT_TYPES):
-        raise Unsupported(f"content type {kind!r}")
-    value = (el.text or "").strip()
+    if el.keys():
+        if el.get("mode") is not None:
+            raise Unsupported("content mode attribute")
+        kind = el.get("type")
+        if kind is not None and (default_type is None or kind.lower() not in _TEXT_TYPES):
+            raise Unsupported(f"content type {kind!r}")
+    value = el.text
+    if value is None:
+        return ""
+    value = value.strip()
+    # feedparser undoes UTF-8 read as Latin-1; so must we, to give the same text. Only text with
+    # characters in U+0080..U+00FF and none beyond can be that (ASCII and CJK/Vietnamese skip it).
+    if _LATIN1_HIGH.search(value) is None:
+        return value
     if _C1.search(value):
         raise Unsupported("C1 control characters")
+    if _BEYOND_LATIN1.search(value):
+        return value
     try:
-        # feedparser undoes UTF-8 read as Latin-1; so must we, to give the same text
         return value.encode("iso-8859-1").decode("utf-8")
-    except (UnicodeEncodeError, UnicodeDecodeError):
+    except UnicodeDecodeError:
         return value
 
 
 def _uri(value: str) -> str:
-    return _URI_FIXER.sub(r"\1\3", value)
+    # the fixer only ever removes slashes after "scheme://"
+    return _URI_FIXER.sub(r"\1\3", value) if ":///" in value else value
 
 
 def _root_language(root: etree._Element) -> str | None:
     lang = root.get(XML_LANG, root.get("lang"))
     return lang.replace("_", "-") if lang else None
-
-
-def _struct(value: str | None) -> time.struct_time | None:
-    return None if value is None else _parse_date(value)

@@ -126,17 +126,31 @@ def _content(entry: Any) -> str:
 
 
 def _absolute(link: str | None, base: str) -> str | None:
-    if not link or not link.strip():
+    if not link:
         return None
-    return urljoin(base, link.strip())
+    link = link.strip()
+    if not link:
+        return None
+    if _PLAIN_ABSOLUTE.fullmatch(link):
+        return link  # urljoin would split it and put it back together unchanged
+    return urljoin(base, link)
 
 
+# An absolute http(s) link that urlsplit/urlunsplit give back unchanged: lowercase scheme, an ASCII
+# host without brackets, no ";params", no empty "?" or "#", nothing urlsplit removes.
+_PLAIN_ABSOLUTE = re.compile(
+    r"https?://[A-Za-z0-9.:@%_~!$&'()*+,=-]+(?:/[^?#;\t\r\n]*)?(?:\?[^#\t\r\n]+)?(?:#[^\t\r\n]+)?"
+)
 _TAG = re.compile(r"<[^>]*>")
 
 
 def _text(value: str) -> str:
     """Titles may carry markup (``<b>``, ``&amp;``): reduce them to plain text."""
-    return " ".join(html.unescape(_TAG.sub(" ", value or "")).split())
+    if not value:
+        return ""
+    if "<" not in value and "&" not in value:
+        return " ".join(value.split())
+    return " ".join(html.unescape(_TAG.sub(" ", value)).split())
 
 
 def _primary_language(tag: str | None) -> str | None:

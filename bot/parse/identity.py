@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -29,6 +30,13 @@ _TRACKING_PARAMS = frozenset(
     }
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# The shape of nearly every feed link: lowercase scheme and host, no port or user, no characters that
+# urlsplit drops or parse_qsl/urlencode re-encode. For these the general path below changes nothing
+# but the fragment and the tracking parameters, so they skip its ~7 us of splitting and re-encoding.
+_PLAIN_LINK = re.compile(
+    r"(https?://[a-z0-9.-]+)(/[^?#\t\r\n]*)?(?:\?([^#\t\r\n]*))?(?:#[^\t\r\n]*)?"
+)
+_PLAIN_PARAM = re.compile(r"[A-Za-z0-9_.~-]+=[A-Za-z0-9_.~-]*")
 
 
 def is_tracking_param(name: str) -> bool:
@@ -38,6 +46,21 @@ def is_tracking_param(name: str) -> bool:
 
 def canonical_link(url: str) -> str:
     """Drop the fragment and tracking parameters, lowercase scheme and host, drop default ports."""
+    url = url.strip()
+    plain = _PLAIN_LINK.fullmatch(url)
+    if plain is not None:
+        start, path, query = plain.groups()
+        if not query:
+            return start + (path or "/")
+        params = query.split("&")
+        if all(_PLAIN_PARAM.fullmatch(p) for p in params):
+            kept = "&".join(p for p in params if not is_tracking_param(p.partition("=")[0]))
+            return start + (path or "/") + ("?" + kept if kept else "")
+    return split_canonical_link(url)
+
+
+def split_canonical_link(url: str) -> str:
+    """`canonical_link` by its definition: any URL split, filtered and put back together."""
     url = url.strip()
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
