@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import bot
@@ -20,6 +20,7 @@ from bot.models import ParsedFeed
 from bot.parse import canonical_link, item_key, parse_feed, to_utf8
 from bot.parse.feed import _absolute
 from bot.parse.identity import split_canonical_link
+from bot.parse.prepare import reencode
 from tests.test_fetch_support import LocalServer, fast_settings, reply, rss, serving
 
 VI_TITLE = "Việt Nam và Nhật Bản mở rộng hợp tác đào tạo điều dưỡng"
@@ -106,6 +107,35 @@ async def test_byte_order_marks(server: LocalServer, codec: str) -> None:
 def test_to_utf8_rewrites_the_declaration() -> None:
     out = to_utf8('<?xml version="1.0" encoding="windows-1252"?><a>é</a>'.encode("cp1252"), None)
     assert out == '<?xml version="1.0" encoding="utf-8"?><a>é</a>'.encode()
+
+
+DECLARED = st.builds(
+    lambda bom, decl, quote, value, body, codec: (
+        bom + f"{decl} encoding={quote}{value}{quote}?><a>{body}</a>".encode(codec, "replace")
+    ),
+    st.sampled_from([b"", b"", b"", b"\xef\xbb\xbf", b" "]),
+    st.sampled_from(
+        [
+            '<?xml version="1.0"',
+            '<?XML Version="1.0"',
+            "<?xml version='1.0'",
+            '<?xml  version="1.0"',
+            '<?xml version="1.1"',
+        ]
+    ),
+    st.sampled_from(['"', '"', "'"]),
+    st.sampled_from(["utf-8", "UTF-8", "Utf-8", "utf8", "iso-8859-1", "utf-8 ", ""]),
+    st.sampled_from(["Việt", "é", "日本", "plain", "\x80", "\udc80"]),
+    st.sampled_from(["utf-8", "utf-8", "cp1252", "utf-16-le"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(DECLARED, st.sampled_from([None, "text/xml; charset=iso-8859-1"]))
+@example('<?xml version="1.0" encoding="utf-8"?><a>é</a>'.encode("cp1252"), None)  # not UTF-8
+@example('<?xml version="1.0" encoding="UTF-8"?><a>日本</a>'.encode(), None)
+def test_to_utf8_fast_path_is_the_general_one(body: bytes, content_type: str | None) -> None:
+    assert to_utf8(body, content_type) == reencode(body, content_type)
 
 
 # ---------------------------------------------------------------------------- hostile XML

@@ -384,6 +384,7 @@ RFC822_DATES = st.builds(
             [
                 " +0000",
                 " -0530",
+                " +0030",
                 " +0900",
                 " GMT",
                 " UT",
@@ -410,6 +411,8 @@ def by_feedparser(*values: str | None) -> object:
 @example("Sat, 01 Jan 0001 00:00:00 +0100")  # before year 1 in UTC: feedparser finds year 100
 @example("Fri, 31 Dec 9999 23:00:00 -0500")
 @example("Mon, 31 Feb 2026 10:00:00 +0000")
+@example("Tue, 03 Feb 2026 12:30:00 +0030")
+@example("Tue, 03 Feb 2026 12:30:00 -0000")
 def test_dates_read_as_feedparser_reads_them(value: str) -> None:
     assert feed_date(value) == by_feedparser(value)
 

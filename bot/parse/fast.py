@@ -306,7 +306,7 @@ def _once(tag: str, seen: set[str]) -> None:
 
 def _attr(el: etree._Element, name: str, default: str, *, lower: bool = True) -> str:
     """An attribute looked up case-insensitively, as feedparser does (rel and type values too)."""
-    for key, value in el.attrib.items():
+    for key, value in el.items():
         if str(key).lower() == name:
             text = str(value)
             return text.lower() if lower else text
@@ -328,8 +328,8 @@ def _text(el: etree._Element, default_type: str | None) -> str:
         return ""
     value = value.strip()
     # feedparser undoes UTF-8 read as Latin-1; so must we, to give the same text. Only text with
-    # characters in U+0080..U+00FF and none beyond can be that (ASCII and CJK/Vietnamese skip it).
-    if _LATIN1_HIGH.search(value) is None:
+    # characters in U+0080..U+00FF and none beyond can be that (ASCII, most text, skips it at once).
+    if value.isascii() or _LATIN1_HIGH.search(value) is None:
         return value
     if _C1.search(value):
         raise Unsupported("C1 control characters")

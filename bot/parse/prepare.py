@@ -25,6 +25,7 @@ _XML_DECL_ENCODING = re.compile(r"""^(\s*<\?xml[^>]*?encoding\s*=\s*)["'][^"']*[
 _XML_DECL_BYTES = re.compile(
     rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""", re.I
 )
+_PLAIN_UTF8_DECL = re.compile(rb'<\?xml version="1\.0" encoding=("utf-8")', re.I)
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
 
 
@@ -35,8 +36,28 @@ def to_utf8(body: bytes, content_type: str | None) -> bytes:
     while Vietnamese UTF-8 mislabelled as ISO-8859-1 is common); the HTTP charset; the XML
     declaration; windows-1252 as the last resort, which decodes any byte string.
     """
+    plain = _PLAIN_UTF8_DECL.match(body)
+    if plain is not None and _is_utf8(body):
+        # what `reencode` gives for the declaration most feeds start with, without decoding and
+        # re-encoding the whole body (~30 us for a 30 KB Vietnamese or Japanese feed)
+        if plain.group(1) == b'"utf-8"':
+            return body
+        return body[: plain.start(1)] + b'"utf-8"' + body[plain.end(1) :]
+    return reencode(body, content_type)
+
+
+def reencode(body: bytes, content_type: str | None) -> bytes:
+    """`to_utf8` for any body: decoded, the declaration rewritten, encoded again."""
     text = _decode(body, content_type).lstrip("\ufeff")
     return _XML_DECL_ENCODING.sub(r'\1"utf-8"', text, count=1).encode("utf-8")
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _decode(body: bytes, content_type: str | None) -> str:

@@ -79,10 +79,12 @@ def _rfc822(value: str) -> datetime | None:
         return None
     day, month, year, hour, minute, second, sign, tzh, tzm = m.groups()
     try:
-        stamp = datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second))
-        if sign is not None:
-            offset = timedelta(hours=int(tzh), minutes=int(tzm))
+        stamp = datetime(
+            int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second), 0, UTC
+        )
+        if sign is not None and tzh + tzm != "0000":
+            offset = timedelta(0, int(tzh) * 3600 + int(tzm) * 60)
             stamp = stamp - offset if sign == "+" else stamp + offset
     except (ValueError, OverflowError):
         return None  # 31 February, 24:00, year 0: feedparser's other handlers decide
-    return stamp.replace(tzinfo=UTC)
+    return stamp
