@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import re
 import sys
+import unicodedata
 from functools import cache
 from pathlib import Path
 
@@ -210,3 +211,64 @@ def test_every_whitespace_but_the_space_is_unprintable() -> None:
     # plain_text skips split/join for a stripped printable text without "  " (text.is_collapsed)
     chars = map(chr, range(sys.maxunicode + 1))
     assert [c for c in chars if c.isspace() and c.isprintable()] == [" "]
+
+
+def test_every_ideograph_is_its_own_normalised_and_folded_form() -> None:
+    # text._IDEOGRAPHS joins the one-pass character classes without a per-character check
+    from bot.rules.text import _IDEOGRAPHS
+
+    ranges = [(ord(_IDEOGRAPHS[i]), ord(_IDEOGRAPHS[i + 2])) for i in range(0, len(_IDEOGRAPHS), 3)]
+    assert len(ranges) == 2
+    for lo, hi in ranges:
+        for code in range(lo, hi + 1):
+            ch = chr(code)
+            assert unicodedata.normalize("NFKC", ch).casefold() == ch, hex(code)
+            assert not is_word_char(ch) and not unicodedata.combining(ch), hex(code)
+            assert unicodedata.category(ch) != "Pd" and not ch.isspace()
+
+
+def test_every_character_of_the_one_pass_classes_takes_its_cluster_walk_forms() -> None:
+    from bot.rules.text import _one_pass_forms
+
+    plain, latin = _one_pass_forms()
+    chars = [chr(c) for c in range(0x3100)] + ["\u3400", "\u4e00", "越", "\u9fff"]
+    classed = [c for c in chars if plain.fullmatch(c) or latin.fullmatch(c)]
+    assert len(classed) > 800 and {"a", "ệ", "Đ", "ơ", "の", "ガ", "越"} <= set(classed)
+    for ch in classed:
+        assert expanded(NormalizedText.of(ch)) == expanded(NormalizedText._mapped(ch)), hex(ord(ch))
+
+
+# a Vietnamese text, a Japanese one, each with what may break their one-pass forms mixed in
+VIETNAMESE = "aAzZ09 .,“”-ăâđêôơưĐƠƯàáảãạẤẦẨẪẬếềểễệỳýỷỹỵÀÝỲđð\u0301\u00a0–ßﬁ日"
+JAPANESE = "aZ1 、。「」ーのがガぱパゝヽ日本越政府ベトナム\u3099ｶ１é–"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=VIETNAMESE, max_size=30) | st.text(alphabet=JAPANESE, max_size=30))
+def test_one_pass_forms_equal_the_cluster_walk(text: str) -> None:
+    assert expanded(NormalizedText.of(text)) == expanded(NormalizedText._mapped(text))
+
+
+def test_each_kind_of_text_finds_what_finding_every_key_finds() -> None:
+    # ASCII, Vietnamese (no CJK: CJK keys left out) and Japanese (one form: one merged pass)
+    # texts, and mixed ones, each through its own automata; fields agree with the full scan
+    rs, rng = default_rules(), random.Random(17)
+    scanner = Scanner(rs.terms)
+    keys = sorted({t.text.rstrip("*") for t in rs.terms})
+    scripts = {
+        "ascii": [k for k in keys if k.isascii()],
+        "latin": [k for k in keys if not k.isascii() and all(ord(c) < 0x2000 for c in k)],
+        "cjk": [k for k in keys if any(ord(c) >= 0x3000 for c in k)],
+    }
+    assert all(len(ks) > 20 for ks in scripts.values())
+    texts = []
+    for ks in [*scripts.values(), scripts["ascii"] + scripts["latin"], keys]:
+        for _ in range(40):
+            words = [rng.choice([w, w.upper(), w + "s", "x" + w]) for w in rng.choices(ks, k=12)]
+            texts.append(plain_text(rng.choice([" ", "", ", "]).join(words)))
+    for text in texts:
+        nt = NormalizedText.of(text)
+        expected = reference_scan(rs.terms, nt)
+        assert scanner.scan(nt) == expected, text
+        ft = scanner.field(nt)
+        assert sorted(ft.terms) == sorted(expected) and ft.hits == expected, text

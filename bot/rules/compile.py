@@ -34,7 +34,7 @@ def found_keys(fields: Mapping[str, FieldText]) -> frozenset[int]:
     keys: list[int] = []
     for name, ft in fields.items():
         n = _FIELD_NO[name]
-        keys.extend([t * width + n for t in ft.hits])
+        keys.extend([t * width + n for t in ft.terms])
     return frozenset(keys)
 
 

@@ -33,7 +33,7 @@ class Prepared:
     found: frozenset[int]  # (term, field) keys of every hit, for compiled conditions
 
     def has(self, ref: TermRef) -> bool:
-        return any(f in self.fields and ref.term in self.fields[f].hits for f in ref.fields)
+        return any(f in self.fields and ref.term in self.fields[f].terms for f in ref.fields)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +202,7 @@ class RuleSet:
                 continue
             nt = NormalizedText.of(plain_text(raw))
             if nt.display:
-                fields[name] = FieldText(nt, self._scanner.scan(nt))
+                fields[name] = self._scanner.field(nt)
         return Prepared(fields, doc.lang, found_keys(fields))
 
     def trace(self, name: str, prep: Prepared) -> Trace:
@@ -218,7 +218,7 @@ class RuleSet:
     def _candidates(prep: Prepared, index: dict[int, tuple[int, ...]]) -> set[int]:
         found: set[int] = set()
         for ft in prep.fields.values():
-            for tid in ft.hits:
+            for tid in ft.terms:
                 rules = index.get(tid)
                 if rules is not None:  # most terms found anchor no rule
                     found.update(rules)

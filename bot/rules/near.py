@@ -51,13 +51,12 @@ class NearIndex:
         return False
 
     def _holds_in(self, ft: FieldText, fname: str) -> bool:
-        hits = ft.hits
         for ids in self.elements[fname]:
-            if ids.isdisjoint(hits):
+            if ids.isdisjoint(ft.terms):
                 return False
         owners = self.by_term[fname]
         events: list[_Event] = []
-        for t, spans in hits.items():
+        for t, spans in ft.hits.items():
             ks = owners.get(t)
             if ks is not None:
                 cjk = self.cjk[t]

@@ -2,15 +2,21 @@
 
 Terms matched as written run over the normalised text, diacritic-folded terms over the folded
 text. A raw automaton hit is a candidate: Latin-script edges need a word boundary, a wildcard
-extends to the end of the word, and `except:` terms cancel the hits they overlap. This loop runs
-for every candidate of every field of every item, so it reads precomputed tuples and a memoised
-word-character table rather than calling helpers.
+extends to the end of the word, and `except:` terms cancel the hits they overlap.
+
+Most items match no rule, and what they need is only WHICH terms occur; news text repeats its
+words, so an automaton reports several times as many hits as there are terms found. The pass
+therefore collects the distinct keys it saw in C (no Python per hit), a term is confirmed by
+its first acceptable occurrence (`str.find`), and the spans of every hit are worked out only
+when asked for (`FieldText.hits`: `near:`, the hits of a matching rule, `explain`, highlights).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Collection, Sequence
+from functools import partial
+from operator import itemgetter
 from typing import Any
 
 import ahocorasick
@@ -21,21 +27,48 @@ from bot.rules.text import WORD_CHARS, NormalizedText
 #: hits kept per term and field: enough to explain and highlight, bounded for huge pages
 MAX_HITS_PER_TERM = 20
 Span = tuple[int, int]
-#: what accepting an automaton hit needs: term id, key length, check_start, check_end, wildcard
-_Entry = tuple[int, int, bool, bool, bool]
+Hits = dict[int, list[Span]]
+#: how a term's hits are accepted: term id, check_start, check_end, wildcard, has excepts
+_Entry = tuple[int, bool, bool, bool, bool]
+#: an automaton value's meaning: key, its terms, whether every raw hit is accepted, entries
+_Key = tuple[str, tuple[int, ...], bool, tuple[_Entry, ...]]
+_second = itemgetter(1)
 
 
 def overlap(a: Span, b: Span) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
 
-@dataclass(slots=True)
 class FieldText:
-    """One field of one document, prepared: display text plus where each term occurs in it."""
+    """One field of one document, prepared: display text, the terms found in it and where.
 
-    text: NormalizedText
-    hits: dict[int, list[Span]]
-    _word_prefix: list[int] | None = None
+    `terms` is known at once; `hits` (term id -> display spans) is computed on first use by
+    `where` unless given. Either way they agree: `terms` holds exactly the keys of `hits`.
+    """
+
+    __slots__ = ("_hits", "_where", "_word_prefix", "terms", "text")
+
+    def __init__(
+        self,
+        text: NormalizedText,
+        hits: Hits | None = None,
+        *,
+        terms: Collection[int] = (),
+        where: Callable[[], Hits] | None = None,
+    ) -> None:
+        self.text = text
+        self._hits = hits
+        self._where = where
+        self.terms: Collection[int] = terms if hits is None else hits
+        self._word_prefix: list[int] | None = None
+
+    @property
+    def hits(self) -> Hits:
+        if self._hits is None:
+            if self._where is None:
+                raise ValueError("rules: a field without hits was prepared without a way to them")
+            self._hits, self._where = self._where(), None
+        return self._hits
 
     def words_between(self, start: int, end: int) -> int:
         """How many words begin in display[start:end] (for `near:` in Latin-script text)."""
@@ -50,11 +83,21 @@ class FieldText:
         return self._word_prefix[end] - self._word_prefix[start]
 
 
-def is_one_ascii_text(nt: NormalizedText) -> bool:
-    """Both forms of the text are the same ASCII string, with the same index maps."""
-    if not nt.norm.isascii() or nt.norm != nt.fold:
-        return False
-    return nt.norm_start == nt.fold_start and nt.norm_end == nt.fold_end
+def is_free(term: Term) -> bool:
+    """Every raw automaton hit of the term is a hit: no word boundary to check, nothing to cancel."""
+    return not term.check_start and (term.wildcard or not term.check_end) and not term.excepts
+
+
+def occurs(text: str, key: str, check_start: bool, check_end: bool, wildcard: bool) -> bool:
+    """Does `key` occur in `text` with acceptable edges (the test `Scanner.spans` applies)."""
+    word, size, start = WORD_CHARS, len(text), text.find(key)
+    while start >= 0:
+        if not (check_start and start > 0 and word[text[start - 1]]):
+            end = start + len(key)
+            if wildcard or not (check_end and end < size and word[text[end]]):
+                return True
+        start = text.find(key, start + 1)
+    return False
 
 
 def _root_order(key: str) -> tuple[bool, str]:
@@ -69,95 +112,169 @@ def _root_order(key: str) -> tuple[bool, str]:
 
 #: never a term key (keys are stripped) and with nothing to report: it puts " " at the root's front
 _SPACE_GUARD = " \uffff"
-_Pass = tuple[Any, str, tuple[int, ...] | None, tuple[int, ...] | None]
+#: text without a character from CJK radicals onwards: keys with one cannot occur in it
+_LOW = re.compile("[\x00-\u2e7f]*")
+#: one pass over a text: automaton, the meaning of its values, whether it reads the folded form
+_Pass = tuple[Any, list[_Key], bool]
+#: what one pass reported: the meaning of its values, the distinct values in first-report order
+_Reported = tuple[list[_Key], dict[int, None]]
+
+
+def is_one_text(nt: NormalizedText) -> bool:
+    """Both forms of the text are the same string, with the same index maps."""
+    if nt.norm is nt.fold:
+        return True
+    return nt.norm == nt.fold and nt.norm_start == nt.fold_start and nt.norm_end == nt.fold_end
 
 
 class Scanner:
     """The rule set's terms compiled into Aho-Corasick automata, one set per kind of text.
 
-    Normalised-text terms and folded ones need separate passes over different texts. An all-ASCII
-    text (English, Indonesian) is the same in both forms and cannot contain a non-ASCII key, so it
-    gets one pass over the ASCII keys of both kinds - unless an `except:` term has excepts of its
-    own, where the order terms are first seen in (norm pass, then fold pass) matters.
+    Normalised-text terms and folded ones need separate passes over different texts, unless both
+    forms are the same text (English, Indonesian, Japanese): then one pass over both kinds of
+    keys. A kind of text also leaves out the keys it cannot contain, because pyahocorasick finds a
+    character among the automaton root's children by a linear search: ASCII text needs only
+    the ASCII keys, text without CJK characters (Vietnamese) none of the CJK keys.
+
+    The passes only say which keys occur; which of their terms are hits is then decided term by
+    term, on the term's own form of the text.
     """
 
     def __init__(self, terms: Sequence[Term]) -> None:
+        self._terms = tuple(terms)
         self._excepts = {i: t.excepts for i, t in enumerate(terms) if t.excepts}
-        norm: dict[str, list[_Entry]] = {}
-        fold: dict[str, list[_Entry]] = {}
+        # an except term with excepts of its own makes cancellation depend on the order terms
+        # are first seen in: there the passes stay apart (norm, then fold) and every term found
+        # is decided from the full hits
+        self._chained = any(x in self._excepts for xs in self._excepts.values() for x in xs)
+        norm: dict[str, list[int]] = {}
+        fold: dict[str, list[int]] = {}
         for i, t in enumerate(terms):
-            entry = (i, len(t.key), t.check_start, t.check_end, t.wildcard)
-            (fold if t.fold else norm).setdefault(t.key, []).append(entry)
-        self._norm, self._fold = self._automaton(norm), self._automaton(fold)
-        ascii_norm = {k: v for k, v in norm.items() if k.isascii()}
-        ascii_fold = {k: v for k, v in fold.items() if k.isascii()}
-        chained = any(x in self._excepts for xs in self._excepts.values() for x in xs)
-        self._ascii: tuple[Any, ...]
-        if chained:
-            self._ascii = (self._automaton(ascii_norm), self._automaton(ascii_fold))
+            (fold if t.fold else norm).setdefault(t.key, []).append(i)
+
+        def low(keys: dict[str, list[int]]) -> dict[str, list[int]]:
+            return {k: v for k, v in keys.items() if _LOW.fullmatch(k)}
+
+        def ascii_only(keys: dict[str, list[int]]) -> dict[str, list[int]]:
+            return {k: v for k, v in keys.items() if k.isascii()}
+
+        merge = not self._chained
+        self._any = self._passes(norm, fold, merge=False)
+        self._low = self._passes(low(norm), low(fold), merge=False)
+        self._same = self._passes(norm, fold, merge=merge)
+        self._ascii = self._passes(ascii_only(norm), ascii_only(fold), merge=merge)
+
+    def _passes(
+        self, norm: dict[str, list[int]], fold: dict[str, list[int]], *, merge: bool
+    ) -> tuple[_Pass, ...]:
+        if merge:
+            merged = {k: list(v) for k, v in norm.items()}
+            for k, ids in fold.items():
+                merged.setdefault(k, []).extend(ids)
+            kinds = [(merged, False)]
         else:
-            merged = dict(ascii_norm)
-            for key, entries in ascii_fold.items():
-                merged[key] = [*merged.get(key, ()), *entries]
-            self._ascii = (self._automaton(merged),)
+            kinds = [(norm, False), (fold, True)]
+        return tuple((*self._automaton(keys), folded) for keys, folded in kinds if keys)
 
-    @staticmethod
-    def _automaton(keys: dict[str, list[_Entry]]) -> Any:
-        if not keys:
-            return None
+    def _automaton(self, keys: dict[str, list[int]]) -> tuple[Any, list[_Key]]:
         automaton = ahocorasick.Automaton()
-        automaton.add_word(_SPACE_GUARD, ())
+        table: list[_Key] = [(_SPACE_GUARD, (), True, ())]
+        automaton.add_word(_SPACE_GUARD, 0)
         for key in sorted(keys, key=_root_order):
-            automaton.add_word(key, tuple(keys[key]))
+            ids = keys[key]
+            terms = [self._terms[i] for i in ids]
+            entries = tuple(
+                (i, t.check_start, t.check_end, t.wildcard, bool(t.excepts))
+                for i, t in zip(ids, terms, strict=True)
+            )
+            automaton.add_word(key, len(table))
+            table.append((key, tuple(ids), all(map(is_free, terms)), entries))
         automaton.make_automaton()
-        return automaton
+        return automaton, table
 
-    def _passes(self, nt: NormalizedText) -> list[_Pass]:
-        norm, fold = nt.norm, nt.fold
-        if is_one_ascii_text(nt):
-            return [(a, norm, nt.norm_start, nt.norm_end) for a in self._ascii]
-        return [
-            (self._norm, norm, nt.norm_start, nt.norm_end),
-            (self._fold, fold, nt.fold_start, nt.fold_end),
-        ]
+    def _passes_for(self, nt: NormalizedText) -> tuple[_Pass, ...]:
+        if is_one_text(nt):
+            return self._ascii if nt.norm.isascii() else self._same
+        if _LOW.fullmatch(nt.norm) and _LOW.fullmatch(nt.fold):
+            return self._low
+        return self._any
 
-    def scan(self, nt: NormalizedText) -> dict[int, list[Span]]:
+    def field(self, nt: NormalizedText) -> FieldText:
+        """The field with the terms found in it; their spans are computed on first use."""
+        terms: list[int] = []
+        reported: list[_Reported] = []
+        for automaton, table, folded in self._passes_for(nt):
+            text = nt.fold if folded else nt.norm
+            # C-speed: the distinct keys reported, in the order they were first reported
+            kis = dict.fromkeys(map(_second, automaton.iter(text)))
+            reported.append((table, kis))
+            for ki in kis:
+                key, ids, free, entries = table[ki]
+                if free:
+                    terms.extend(ids)
+                    continue
+                for tid, check_start, check_end, wildcard, has_excepts in entries:
+                    if has_excepts:
+                        if self._chained:
+                            return FieldText(nt, self.scan(nt))
+                        if self._final_spans(tid, nt):
+                            terms.append(tid)
+                    elif occurs(text, key, check_start, check_end, wildcard):
+                        terms.append(tid)
+        return FieldText(nt, terms=terms, where=partial(self._hits, nt, reported))
+
+    def scan(self, nt: NormalizedText) -> Hits:
         """Term id -> display spans of its accepted hits (at most MAX_HITS_PER_TERM each)."""
-        hits: dict[int, list[Span]] = {}
-        word = WORD_CHARS
-        for automaton, text, starts, ends in self._passes(nt):
-            if automaton is None:
-                continue
-            size = len(text)
-            for last, entries in automaton.iter(text):
-                for tid, length, check_start, check_end, wildcard in entries:
-                    found = hits.get(tid)
-                    if found is None:
-                        # keyed on first sight, accepted or not: `except:` filtering below walks
-                        # terms in this order (it matters only when an except term has excepts)
-                        found = hits[tid] = []
-                    elif len(found) >= MAX_HITS_PER_TERM:
-                        continue
-                    start, end = last - length + 1, last + 1
-                    if check_start and start > 0 and word[text[start - 1]]:
-                        continue
-                    if wildcard:
-                        while end < size and word[text[end]]:
-                            end += 1
-                    elif check_end and end < size and word[text[end]]:
-                        continue
-                    if starts is None or ends is None:
-                        found.append((start, end))
-                    else:
-                        found.append((starts[start], ends[end - 1]))
-        self._apply_excepts(hits)
+        reported = [
+            (table, dict.fromkeys(map(_second, automaton.iter(nt.fold if folded else nt.norm))))
+            for automaton, table, folded in self._passes_for(nt)
+        ]
+        return self._hits(nt, reported)
+
+    def _hits(self, nt: NormalizedText, reported: list[_Reported]) -> Hits:
+        hits = {
+            tid: self._spans(tid, nt)
+            for table, kis in reported
+            for ki in kis
+            for tid in table[ki][1]
+        }
+        for tid, spans in hits.items():
+            # in place, in the order the terms' keys were first reported: with chained excepts
+            # (an except term with excepts of its own) the order decides what is cancelled
+            excepts = self._excepts.get(tid)
+            if excepts and spans:
+                blocked = [b for x in excepts for b in hits.get(x, ())]
+                if blocked:
+                    spans[:] = [s for s in spans if not any(overlap(s, b) for b in blocked)]
         return {k: v for k, v in hits.items() if v}
 
-    def _apply_excepts(self, hits: dict[int, list[Span]]) -> None:
-        for tid, spans in hits.items():
-            excepts = self._excepts.get(tid)
-            if not excepts or not spans:
-                continue
-            blocked = [b for x in excepts for b in hits.get(x, ())]
-            if blocked:
-                spans[:] = [s for s in spans if not any(overlap(s, b) for b in blocked)]
+    def _final_spans(self, tid: int, nt: NormalizedText) -> list[Span]:
+        """A term's hits after its `except:` terms cancelled theirs (excepts not chained)."""
+        spans = self._spans(tid, nt)
+        blocked = [b for x in self._excepts[tid] for b in self._spans(x, nt)]
+        return [s for s in spans if not any(overlap(s, b) for b in blocked)]
+
+    def _spans(self, tid: int, nt: NormalizedText) -> list[Span]:
+        """Display spans of a term's accepted hits in order, at most MAX_HITS_PER_TERM."""
+        t = self._terms[tid]
+        if t.fold:
+            text, starts, ends = nt.fold, nt.fold_start, nt.fold_end
+        else:
+            text, starts, ends = nt.norm, nt.norm_start, nt.norm_end
+        key, word, size = t.key, WORD_CHARS, len(text)
+        check_start, check_end, wildcard = t.check_start, t.check_end, t.wildcard
+        found: list[Span] = []
+        start = text.find(key)
+        while start >= 0 and len(found) < MAX_HITS_PER_TERM:
+            end = start + len(key)
+            if not (check_start and start > 0 and word[text[start - 1]]):
+                if wildcard:
+                    while end < size and word[text[end]]:
+                        end += 1
+                    found.append((start, end))
+                elif not (check_end and end < size and word[text[end]]):
+                    found.append((start, end))
+            start = text.find(key, start + 1)
+        if starts is None or ends is None:
+            return found
+        return [(starts[s], ends[e - 1]) for s, e in found]
