@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any
-from urllib.parse import urljoin
 
 import pytest
-from hypothesis import example, given, settings
-from hypothesis import strategies as st
 
 import bot
 from bot.errors import ParseError
 from bot.fetch import Fetcher
 from bot.models import ParsedFeed
 from bot.parse import canonical_link, item_key, parse_feed, to_utf8
-from bot.parse.feed import _absolute
-from bot.parse.identity import split_canonical_link
-from bot.parse.prepare import reencode
 from tests.test_fetch_support import LocalServer, fast_settings, reply, rss, serving
 
 VI_TITLE = "Việt Nam và Nhật Bản mở rộng hợp tác đào tạo điều dưỡng"
@@ -107,35 +100,6 @@ async def test_byte_order_marks(server: LocalServer, codec: str) -> None:
 def test_to_utf8_rewrites_the_declaration() -> None:
     out = to_utf8('<?xml version="1.0" encoding="windows-1252"?><a>é</a>'.encode("cp1252"), None)
     assert out == '<?xml version="1.0" encoding="utf-8"?><a>é</a>'.encode()
-
-
-DECLARED = st.builds(
-    lambda bom, decl, quote, value, body, codec: (
-        bom + f"{decl} encoding={quote}{value}{quote}?><a>{body}</a>".encode(codec, "replace")
-    ),
-    st.sampled_from([b"", b"", b"", b"\xef\xbb\xbf", b" "]),
-    st.sampled_from(
-        [
-            '<?xml version="1.0"',
-            '<?XML Version="1.0"',
-            "<?xml version='1.0'",
-            '<?xml  version="1.0"',
-            '<?xml version="1.1"',
-        ]
-    ),
-    st.sampled_from(['"', '"', "'"]),
-    st.sampled_from(["utf-8", "UTF-8", "Utf-8", "utf8", "iso-8859-1", "utf-8 ", ""]),
-    st.sampled_from(["Việt", "é", "日本", "plain", "\x80", "\udc80"]),
-    st.sampled_from(["utf-8", "utf-8", "cp1252", "utf-16-le"]),
-)
-
-
-@settings(max_examples=300, deadline=None)
-@given(DECLARED, st.sampled_from([None, "text/xml; charset=iso-8859-1"]))
-@example('<?xml version="1.0" encoding="utf-8"?><a>é</a>'.encode("cp1252"), None)  # not UTF-8
-@example('<?xml version="1.0" encoding="UTF-8"?><a>日本</a>'.encode(), None)
-def test_to_utf8_fast_path_is_the_general_one(body: bytes, content_type: str | None) -> None:
-    assert to_utf8(body, content_type) == reencode(body, content_type)
 
 
 # ---------------------------------------------------------------------------- hostile XML
@@ -311,117 +275,6 @@ def test_parse_never_fetches_or_opens_files(tmp_path: Path) -> None:
 )
 def test_canonical_link(url: str, canonical: str) -> None:
     assert canonical_link(url) == canonical
-
-
-# URLs built from the pieces where splitting, joining and re-encoding can change something
-def mostly(usual: str, odd: list[str]) -> st.SearchStrategy[str]:
-    """The usual piece three times in four, so that whole URLs of the usual shape are common."""
-    return st.sampled_from([usual] * 3 * len(odd) + odd)
-
-
-URLS = st.builds(
-    "".join,
-    st.tuples(
-        mostly("", [" ", "\t", "\x01"]),
-        mostly("https", ["http", "HTTPS", "Http", "ftp", "mailto", ""]),
-        mostly("://", [":", "//", ":///", ":/"]),
-        mostly(
-            "a.example",
-            [
-                "A.Example",
-                "a.example:80",
-                "a.example:443",
-                "a.example:8443",
-                "a.example:",
-                "a.example:x",
-                "u:p@a.example",
-                "u@a.example",
-                "[::1]",
-                "[::1]:81",
-                "[::1",
-                "ví.example",
-                "a_b.example",
-                "",
-                "a.example.",
-                "℀.example",
-            ],
-        ),
-        st.lists(
-            st.sampled_from(
-                ["", "a", "b c", "ư", "%7E", "x;p", "x;", "\t", "..", "p.html", "\n", "?", "#"]
-            ),
-            max_size=3,
-        ).map(lambda segs: "".join("/" + seg for seg in segs)),
-        st.one_of(
-            st.just(""),
-            st.lists(
-                st.sampled_from(
-                    [
-                        "utm_source=rss",
-                        "UTM_Medium=x",
-                        "id=3",
-                        "q=",
-                        "q",
-                        "=v",
-                        "a=b+c",
-                        "x=%7E",
-                        "fbclid=1",
-                        "a=1=2",
-                        "",
-                        "k=ví",
-                        "k=a b",
-                        "pk_campaign=z",
-                        "a~=.-_",
-                        "s=a;b",
-                        "utm%5Fsource=x",
-                        "k%41=1",
-                        "K=V",
-                    ]
-                ),
-                max_size=4,
-            ).map(lambda ps: "?" + "&".join(ps)),
-        ),
-        st.sampled_from(["", "#", "#frag", "#a#b", "#\t"]),
-        st.sampled_from(["", " ", "\r\n"]),
-    ),
-)
-ANY_URL = st.one_of(URLS, URLS, URLS, st.text(max_size=30))
-
-
-def outcome(fn: Callable[[], Any]) -> tuple[str, Any]:
-    try:
-        return ("ok", fn())
-    except ValueError as exc:
-        return ("error", type(exc))
-
-
-@settings(max_examples=500, deadline=None)
-@given(ANY_URL)
-def test_canonical_link_is_its_definition(url: str) -> None:
-    # the fast path for plain links gives what splitting, filtering and re-joining gives
-    assert outcome(lambda: canonical_link(url)) == outcome(lambda: split_canonical_link(url))
-
-
-@settings(max_examples=500, deadline=None)
-@given(
-    ANY_URL,
-    st.sampled_from(["https://f.example/feeds/1.xml", "http://f.example/", "https://f.example"]),
-)
-def test_item_links_are_joined_as_urljoin_joins_them(link: str, base: str) -> None:
-    expected = (lambda: urljoin(base, link.strip())) if link.strip() else (lambda: None)
-    assert outcome(lambda: _absolute(link, base)) == outcome(expected)
-
-
-def test_plain_links_take_the_fast_paths(monkeypatch: pytest.MonkeyPatch) -> None:
-    # the common shape must not reach urlsplit, or the fast paths would be dead code
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError("urlsplit called")
-
-    monkeypatch.setattr("bot.parse.identity.urlsplit", refuse)
-    monkeypatch.setattr("bot.parse.feed.urljoin", refuse)
-    link = "https://news.example/a/7?id=3&utm_source=rss&fbclid=x#top"
-    assert canonical_link(link) == "https://news.example/a/7?id=3"
-    assert _absolute(f" {link} ", "https://feeds.example/rss") == link
 
 
 def test_item_key_order_of_preference() -> None:

@@ -9,20 +9,17 @@ must take the fast path, or the fast path would be dead code that this compariso
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
 import pytest
-from feedparser.datetimes import _parse_date
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.parse import parse_feed
 from bot.parse.fast import Unsupported, parse_fast
 from bot.parse.feed import parse_with_feedparser
 from bot.parse.prepare import to_utf8
-from bot.parse.raw import feed_date, utc_datetime
 
 SAMPLES = Path(__file__).resolve().parent.parent / "bot" / "samples" / "feeds"
 NS = (
@@ -366,70 +363,3 @@ def test_parse_feed_is_the_same_either_way(monkeypatch: pytest.MonkeyPatch) -> N
 def test_subtle_shapes_are_left_to_feedparser(body: bytes) -> None:
     with pytest.raises(Unsupported):
         parse_fast(body)
-
-
-# ---------------------------------------------------------------------------- dates
-
-# RFC 822 dates as feeds write them, and near misses: impossible days and times, years at the ends
-# of the calendar, lowercase names, other zones, missing parts
-RFC822_DATES = st.builds(
-    "".join,
-    st.tuples(
-        st.sampled_from(["Tue, ", "Sat, ", "", "tue, ", "Fri,", "Thu, "]),
-        st.sampled_from(["03", "3", "31", "00", "29", "30", "003", "٣"]),
-        st.sampled_from([" Feb ", " Oct ", " May ", " feb ", " Sept ", "  Dec "]),
-        st.sampled_from(["2026", "1", "0001", "9999", "0000", "26", "1999"]),
-        st.sampled_from([" 12:30:00", " 00:00:00", " 23:59:60", " 24:00:00", " 9:30:00", ""]),
-        st.sampled_from(
-            [
-                " +0000",
-                " -0530",
-                " +0030",
-                " +0900",
-                " GMT",
-                " UT",
-                " Z",
-                " EST",
-                " +09:00",
-                " -2400",
-                " +9999",
-                "",
-                " utc",
-            ]
-        ),
-    ),
-) | st.text(max_size=12)
-
-
-def by_feedparser(*values: str | None) -> object:
-    parsed = next((p for p in map(_parse_date, values) if p), None)  # feedparser's `or`
-    return utc_datetime(parsed)
-
-
-@settings(max_examples=500, deadline=None)
-@given(RFC822_DATES)
-@example("Sat, 01 Jan 0001 00:00:00 +0100")  # before year 1 in UTC: feedparser finds year 100
-@example("Fri, 31 Dec 9999 23:00:00 -0500")
-@example("Mon, 31 Feb 2026 10:00:00 +0000")
-@example("Tue, 03 Feb 2026 12:30:00 +0030")
-@example("Tue, 03 Feb 2026 12:30:00 -0000")
-def test_dates_read_as_feedparser_reads_them(value: str) -> None:
-    assert feed_date(value) == by_feedparser(value)
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.none() | RFC822_DATES, st.none() | RFC822_DATES)
-@example("0000-01-01", "Tue, 03 Feb 2026 12:30:00 +0900")  # read, but impossible: no date at all
-def test_published_else_updated_as_feedparser_picks(
-    published: str | None, updated: str | None
-) -> None:
-    assert feed_date(published, updated) == by_feedparser(published, updated)
-
-
-def test_common_dates_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(value: str) -> None:
-        raise AssertionError("feedparser's date parser called")
-
-    monkeypatch.setattr("bot.parse.raw._parse_date", refuse)
-    assert feed_date("Tue, 03 Feb 2026 12:30:00 +0900") == datetime(2026, 2, 3, 3, 30, tzinfo=UTC)
-    assert feed_date("3 Feb 2026 12:30:00 -0530") == datetime(2026, 2, 3, 18, 0, tzinfo=UTC)
