@@ -248,7 +248,7 @@ class RuleSet:
                 ft = prep.fields[f]
                 display = ft.text.display
                 found = made[k] = [
-                    ((n, s, text), TermHit(text, f, s, e, display[s:e])) for s, e in ft.hits[term]
+                    ((n, s, text), TermHit(text, f, s, e, display[s:e])) for s, e in ft.spans(term)
                 ]
             # in key order, as the terms were visited before: of two terms written alike, the
             # later one's hit stands

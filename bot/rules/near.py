@@ -56,10 +56,10 @@ class NearIndex:
                 return False
         owners = self.by_term[fname]
         events: list[_Event] = []
-        for t, spans in ft.hits.items():
+        for t in ft.terms:
             ks = owners.get(t)
             if ks is not None:
-                cjk = self.cjk[t]
+                cjk, spans = self.cjk[t], ft.spans(t)
                 events.extend((s, e, k, cjk) for k in ks for s, e in spans)
         # the same events as listing every alternative of every element, bar exact duplicates
         # (one term twice in an element), which cannot change the outcome below

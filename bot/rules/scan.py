@@ -42,11 +42,12 @@ def overlap(a: Span, b: Span) -> bool:
 class FieldText:
     """One field of one document, prepared: display text, the terms found in it and where.
 
-    `terms` is known at once; `hits` (term id -> display spans) is computed on first use by
-    `where` unless given. Either way they agree: `terms` holds exactly the keys of `hits`.
+    `terms` is known at once. Unless `hits` (term id -> display spans) is given, each term's
+    spans are computed on first use by `where`: a matching rule needs those of its own terms
+    only. Either way they agree: `terms` holds exactly the keys of `hits`, in the same order.
     """
 
-    __slots__ = ("_hits", "_where", "_word_prefix", "terms", "text")
+    __slots__ = ("_hits", "_spans", "_where", "_word_prefix", "terms", "text")
 
     def __init__(
         self,
@@ -54,20 +55,30 @@ class FieldText:
         hits: Hits | None = None,
         *,
         terms: Collection[int] = (),
-        where: Callable[[], Hits] | None = None,
+        where: Callable[[int], list[Span]] | None = None,
     ) -> None:
+        if hits is None and where is None:
+            raise ValueError("rules: a field's hits, or a way to them, are needed")
         self.text = text
         self._hits = hits
         self._where = where
+        self._spans: dict[int, list[Span]] = {}
         self.terms: Collection[int] = terms if hits is None else hits
         self._word_prefix: list[int] | None = None
+
+    def spans(self, term: int) -> list[Span]:
+        """Display spans of the hits of one term found in the field."""
+        if self._hits is not None or self._where is None:
+            return self.hits[term]
+        found = self._spans.get(term)
+        if found is None:
+            found = self._spans[term] = self._where(term)
+        return found
 
     @property
     def hits(self) -> Hits:
         if self._hits is None:
-            if self._where is None:
-                raise ValueError("rules: a field without hits was prepared without a way to them")
-            self._hits, self._where = self._where(), None
+            self._hits = {t: self.spans(t) for t in self.terms}
         return self._hits
 
     def words_between(self, start: int, end: int) -> int:
@@ -88,18 +99,6 @@ def is_free(term: Term) -> bool:
     return not term.check_start and (term.wildcard or not term.check_end) and not term.excepts
 
 
-def occurs(text: str, key: str, check_start: bool, check_end: bool, wildcard: bool) -> bool:
-    """Does `key` occur in `text` with acceptable edges (the test `Scanner.spans` applies)."""
-    word, size, start = WORD_CHARS, len(text), text.find(key)
-    while start >= 0:
-        if not (check_start and start > 0 and word[text[start - 1]]):
-            end = start + len(key)
-            if wildcard or not (check_end and end < size and word[text[end]]):
-                return True
-        start = text.find(key, start + 1)
-    return False
-
-
 def _root_order(key: str) -> tuple[bool, str]:
     """Where a key's first character sits among the automaton root's children.
 
@@ -108,6 +107,11 @@ def _root_order(key: str) -> tuple[bool, str]:
     _SPACE_GUARD) halves the scan of Latin-script text. Speed only: the hits are the same.
     """
     return not key[0].isascii(), key[0]
+
+
+def _cjk_root_order(key: str) -> tuple[bool, str]:
+    """The root order for text with CJK characters, most of which are CJK: those first."""
+    return key[0] < "\u2e80", key[0]
 
 
 #: never a term key (keys are stripped) and with nothing to report: it puts " " at the root's front
@@ -142,6 +146,7 @@ class Scanner:
 
     def __init__(self, terms: Sequence[Term]) -> None:
         self._terms = tuple(terms)
+        self._accept = [(t.key, t.fold, t.check_start, t.check_end, t.wildcard) for t in terms]
         self._excepts = {i: t.excepts for i, t in enumerate(terms) if t.excepts}
         # an except term with excepts of its own makes cancellation depend on the order terms
         # are first seen in: there the passes stay apart (norm, then fold) and every term found
@@ -159,13 +164,19 @@ class Scanner:
             return {k: v for k, v in keys.items() if k.isascii()}
 
         merge = not self._chained
-        self._any = self._passes(norm, fold, merge=False)
+        self._any = self._passes(norm, fold, merge=False, order=_cjk_root_order)
         self._low = self._passes(low(norm), low(fold), merge=False)
-        self._same = self._passes(norm, fold, merge=merge)
+        self._same = self._passes(norm, fold, merge=merge, order=_cjk_root_order)
+        self._same_low = self._passes(low(norm), low(fold), merge=merge)
         self._ascii = self._passes(ascii_only(norm), ascii_only(fold), merge=merge)
 
     def _passes(
-        self, norm: dict[str, list[int]], fold: dict[str, list[int]], *, merge: bool
+        self,
+        norm: dict[str, list[int]],
+        fold: dict[str, list[int]],
+        *,
+        merge: bool,
+        order: Callable[[str], tuple[bool, str]] = _root_order,
     ) -> tuple[_Pass, ...]:
         if merge:
             merged = {k: list(v) for k, v in norm.items()}
@@ -174,13 +185,15 @@ class Scanner:
             kinds = [(merged, False)]
         else:
             kinds = [(norm, False), (fold, True)]
-        return tuple((*self._automaton(keys), folded) for keys, folded in kinds if keys)
+        return tuple((*self._automaton(keys, order), folded) for keys, folded in kinds if keys)
 
-    def _automaton(self, keys: dict[str, list[int]]) -> tuple[Any, list[_Key]]:
+    def _automaton(
+        self, keys: dict[str, list[int]], order: Callable[[str], tuple[bool, str]]
+    ) -> tuple[Any, list[_Key]]:
         automaton = ahocorasick.Automaton()
         table: list[_Key] = [(_SPACE_GUARD, (), True, ())]
         automaton.add_word(_SPACE_GUARD, 0)
-        for key in sorted(keys, key=_root_order):
+        for key in sorted(keys, key=order):
             ids = keys[key]
             terms = [self._terms[i] for i in ids]
             entries = tuple(
@@ -194,21 +207,23 @@ class Scanner:
 
     def _passes_for(self, nt: NormalizedText) -> tuple[_Pass, ...]:
         if is_one_text(nt):
-            return self._ascii if nt.norm.isascii() else self._same
-        if _LOW.fullmatch(nt.norm) and _LOW.fullmatch(nt.fold):
+            if nt.norm.isascii():
+                return self._ascii
+            # English with typographic quotes or dashes, say
+            return self._same_low if _LOW.fullmatch(nt.norm) else self._same
+        # folding a text without CJK characters brings none in (it strips Latin diacritics)
+        if _LOW.fullmatch(nt.norm):
             return self._low
         return self._any
 
     def field(self, nt: NormalizedText) -> FieldText:
         """The field with the terms found in it; their spans are computed on first use."""
-        terms: list[int] = []
-        reported: list[_Reported] = []
+        terms: list[int] = []  # in the order `scan` lists them
         for automaton, table, folded in self._passes_for(nt):
             text = nt.fold if folded else nt.norm
+            word, size = WORD_CHARS, len(text)
             # C-speed: the distinct keys reported, in the order they were first reported
-            kis = dict.fromkeys(map(_second, automaton.iter(text)))
-            reported.append((table, kis))
-            for ki in kis:
+            for ki in dict.fromkeys(map(_second, automaton.iter(text))):
                 key, ids, free, entries = table[ki]
                 if free:
                     terms.extend(ids)
@@ -219,9 +234,20 @@ class Scanner:
                             return FieldText(nt, self.scan(nt))
                         if self._final_spans(tid, nt):
                             terms.append(tid)
-                    elif occurs(text, key, check_start, check_end, wildcard):
-                        terms.append(tid)
-        return FieldText(nt, terms=terms, where=partial(self._hits, nt, reported))
+                        continue
+                    # a hit where one occurrence has acceptable edges (the test `_spans`
+                    # applies): inline, as this runs for nearly every key of every field
+                    start = text.find(key)
+                    while start >= 0:
+                        if not (check_start and start and word[text[start - 1]]):
+                            end = start + len(key)
+                            if wildcard or not (check_end and end < size and word[text[end]]):
+                                terms.append(tid)
+                                break
+                        start = text.find(key, start + 1)
+        if not terms:
+            return FieldText(nt, {})
+        return FieldText(nt, terms=terms, where=partial(self._term_spans, nt))
 
     def scan(self, nt: NormalizedText) -> Hits:
         """Term id -> display spans of its accepted hits (at most MAX_HITS_PER_TERM each)."""
@@ -248,6 +274,10 @@ class Scanner:
                     spans[:] = [s for s in spans if not any(overlap(s, b) for b in blocked)]
         return {k: v for k, v in hits.items() if v}
 
+    def _term_spans(self, nt: NormalizedText, tid: int) -> list[Span]:
+        """A term's hits, as `scan` gives them when excepts are not chained."""
+        return self._final_spans(tid, nt) if tid in self._excepts else self._spans(tid, nt)
+
     def _final_spans(self, tid: int, nt: NormalizedText) -> list[Span]:
         """A term's hits after its `except:` terms cancelled theirs (excepts not chained)."""
         spans = self._spans(tid, nt)
@@ -256,13 +286,12 @@ class Scanner:
 
     def _spans(self, tid: int, nt: NormalizedText) -> list[Span]:
         """Display spans of a term's accepted hits in order, at most MAX_HITS_PER_TERM."""
-        t = self._terms[tid]
-        if t.fold:
+        key, folded, check_start, check_end, wildcard = self._accept[tid]
+        if folded:
             text, starts, ends = nt.fold, nt.fold_start, nt.fold_end
         else:
             text, starts, ends = nt.norm, nt.norm_start, nt.norm_end
-        key, word, size = t.key, WORD_CHARS, len(text)
-        check_start, check_end, wildcard = t.check_start, t.check_end, t.wildcard
+        word, size = WORD_CHARS, len(text)
         found: list[Span] = []
         start = text.find(key)
         while start >= 0 and len(found) < MAX_HITS_PER_TERM:

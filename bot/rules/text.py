@@ -42,7 +42,16 @@ def plain_text(value: str) -> str:
 def is_collapsed(stripped: str) -> bool:
     """No whitespace but single " ": every other whitespace character is unprintable (Cc, Zs,
     Zl, Zp), and two C scans cost less than splitting the text into words and joining them."""
-    return "  " not in stripped and stripped.isprintable()
+    if "  " in stripped:
+        return False
+    if stripped.isascii():
+        # ASCII's unprintable characters are its control characters: what is left once the
+        # printable ones are deleted, a byte table lookup each, where isprintable() asks Unicode
+        return not stripped.encode("ascii").translate(None, _PRINTABLE_ASCII)
+    return stripped.isprintable()
+
+
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F))
 
 
 def is_cjk(ch: str) -> bool:
