@@ -206,6 +206,8 @@ class Scanner:
         return automaton, table
 
     def _passes_for(self, nt: NormalizedText) -> tuple[_Pass, ...]:
+        if nt.norm is nt.fold and nt.norm.isascii():  # the commonest case, without a call
+            return self._ascii
         if is_one_text(nt):
             if nt.norm.isascii():
                 return self._ascii
