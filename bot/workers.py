@@ -36,9 +36,12 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import ParseError
+from bot.log import get_logger, kv
 from bot.models import Document, Item, ParsedFeed, RuleMatch, RuleResult
 from bot.parse import canonical_link, parse_feed
 from bot.rules import RuleSet
+
+log = get_logger("workers")
 
 #: below this many feeds, starting worker processes (~0.3 s) costs more than working inline
 POOL_MIN_FEEDS = 50
@@ -241,6 +244,7 @@ def worker_pool_for(
         return
     folder = Path(tempfile.mkdtemp(prefix="newsbot-rules-"))
     forked = fork and prestart and can_fork()
+    log.debug(kv("workers", processes=cores, start="fork" if forked else "forkserver"))
     executor = _forking(folder, cores, ruleset) if forked else _fork_server(folder, cores, ruleset)
     try:
         with executor:
