@@ -247,7 +247,10 @@ async def test_a_full_pool_spills_over_instead_of_queueing(server: LocalServer) 
     assert all(r.status == 200 for r in results)
 
 
-async def test_one_host_reuses_its_keep_alive_connection() -> None:
+@pytest.mark.parametrize("status", [200, 304])
+async def test_one_host_reuses_its_keep_alive_connection(status: int) -> None:
+    """Most polls of a running service are 304s: each must not cost a new connection (a TLS
+    handshake on a real feed). A response closed unread closes its connection, even a 304's."""
     ports: list[int] = []
 
     class KeepAlive(BaseHTTPRequestHandler):
@@ -255,7 +258,12 @@ async def test_one_host_reuses_its_keep_alive_connection() -> None:
 
         def do_GET(self) -> None:
             ports.append(self.client_address[1])
-            reply(self, 200, FEED.encode())
+            if status == 304:  # no Content-Length: a 304 has no body by definition
+                self.send_response(304)
+                self.send_header("ETag", '"v1"')
+                self.end_headers()
+            else:
+                reply(self, 200, FEED.encode())
 
         def log_message(self, format: str, *args: object) -> None:
             pass
@@ -267,7 +275,8 @@ async def test_one_host_reuses_its_keep_alive_connection() -> None:
     try:
         async with fetcher(clients=4) as f:
             for i in range(6):
-                await f.fetch(f"{base}/k{i}.xml")
+                result = await f.fetch(f"{base}/k{i}.xml", etag='"v1"')
+                assert result.status == status
     finally:
         httpd.shutdown()
         httpd.server_close()
