@@ -126,14 +126,17 @@ class WorkerPool:
 
     def __init__(
         self,
-        executor: ProcessPoolExecutor,
+        make_executor: Callable[[], ProcessPoolExecutor],
         folder: Path,
         *,
         workers: int,
         ruleset: RuleSet | None = None,
         forked: bool = False,
     ) -> None:
-        self._executor = executor
+        # made by start(): an executor, even unused, costs a cycle of 304s ~30 ms of CPU
+        # (its queues and locks, and the resource tracker process they start)
+        self._make_executor = make_executor
+        self._executor: ProcessPoolExecutor | None = None
         self._folder = folder
         self._workers = workers
         self._first = ruleset  # published by start(), before any worker exists to load it
@@ -144,34 +147,35 @@ class WorkerPool:
             # forked workers inherit version 1 in memory (see _forked): no file to write or read
             self._version = 1
             self._published = (ruleset, _rules_path(folder, 1))
-        self._begun = False
         self._starting: threading.Thread | None = None  # the spawning thread, fork server only
         self._started: asyncio.Future[None] | None = None
 
-    def start(self) -> None:
+    def start(self) -> ProcessPoolExecutor:
         """Start every worker now. Forked: on this thread, in milliseconds (a thread of our own
         would make the fork unsafe). Else from a thread: spawning waits on the fork server's
         start-up (~0.3 s), which the event loop spends fetching instead."""
-        if self._begun:
-            return
-        self._begun = True
+        if self._executor is not None:
+            return self._executor
+        executor = self._executor = self._make_executor()
         if self._forked:
-            self._executor.submit(_warm, None)  # a fork executor starts all its workers at once
-            return
+            executor.submit(_warm, None)  # a fork executor starts all its workers at once
+            return executor
 
         def spawn() -> None:
             if self._first is not None:
                 self.publish(self._first)
             # the executor spawns a process per job while none is idle: these start them all
             for _ in range(self._workers):
-                self._executor.submit(_warm, None)
+                executor.submit(_warm, None)
 
         self._starting = threading.Thread(target=spawn, name="newsbot-workers-start", daemon=True)
         self._starting.start()
+        return executor
 
     @property
     def started(self) -> bool:
-        return self._begun
+        """The executor exists and its workers are starting or up (a cycle of 304s has none)."""
+        return self._executor is not None
 
     @property
     def forked(self) -> bool:
@@ -182,14 +186,21 @@ class WorkerPool:
         if self._starting is not None:
             self._starting.join()
 
-    async def _ready(self) -> None:
+    def shutdown(self) -> None:
+        """Wait for the start-up, then for the workers to finish their jobs and exit."""
+        self.join()  # before the executor shuts down under it
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+
+    async def _ready(self) -> ProcessPoolExecutor:
         """Started (now, if nobody asked before), without blocking the event loop on a spawn."""
-        self.start()
+        executor = self.start()
         if self._starting is None:
-            return  # forked: up since start()
+            return executor  # forked: up since start()
         if self._started is None:
             self._started = asyncio.get_running_loop().run_in_executor(None, self.join)
         await asyncio.shield(self._started)
+        return executor
 
     def publish(self, ruleset: RuleSet) -> Path:
         if self._published is None or self._published[0] is not ruleset:
@@ -207,7 +218,7 @@ class WorkerPool:
         lang: str | None,
         ruleset: RuleSet,
     ) -> Prepared:
-        await self._ready()
+        executor = await self._ready()
         job = functools.partial(
             _job,
             body,
@@ -216,7 +227,7 @@ class WorkerPool:
             lang=lang,
             rules=str(self.publish(ruleset)),
         )
-        result = await asyncio.get_running_loop().run_in_executor(self._executor, job)
+        result = await asyncio.get_running_loop().run_in_executor(executor, job)
         if isinstance(result, _Failed):
             raise ParseError(result.message, url=result.url, status=result.status)
         return result
@@ -245,17 +256,14 @@ def worker_pool_for(
     folder = Path(tempfile.mkdtemp(prefix="newsbot-rules-"))
     forked = fork and prestart and can_fork()
     log.debug(kv("workers", processes=cores, start="fork" if forked else "forkserver"))
-    executor = _forking(folder, cores, ruleset) if forked else _fork_server(folder, cores, ruleset)
+    make = functools.partial(_forking if forked else _fork_server, folder, cores, ruleset)
+    pool = WorkerPool(make, folder, workers=cores, ruleset=ruleset, forked=forked)
     try:
-        with executor:
-            pool = WorkerPool(executor, folder, workers=cores, ruleset=ruleset, forked=forked)
-            if prestart:
-                pool.start()
-            try:
-                yield pool
-            finally:
-                pool.join()  # before the executor shuts down under it
+        if prestart:
+            pool.start()
+        yield pool
     finally:
+        pool.shutdown()
         shutil.rmtree(folder, ignore_errors=True)
 
 
