@@ -23,7 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from poll_bench import ROOT, feed_server, fetch_all, fetch_settings, run_cycle
+from feeds import feed_server
+from poll_bench import ROOT, fetch_all, fetch_settings, run_cycle
 
 
 def main() -> int:

@@ -41,7 +41,7 @@ Corpus = tuple[str, list[Document]]  # (rule file text, documents)
 
 
 def poll_docs(feeds: int) -> list[Document]:
-    from poll_bench import make_feed
+    from feeds import make_feed
 
     from bot.parse import parse_feed
 

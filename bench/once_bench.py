@@ -3,7 +3,7 @@
     .venv/bin/python bench/once_bench.py              # N = 300 feeds of 30 items, 200 ms per response
     .venv/bin/python bench/once_bench.py --n 100 300 --latency 0.2
 
-Feeds come from poll_bench's synthetic server (four languages, its own process). Each N runs
+Feeds come from the synthetic server in bench/feeds.py (four languages, its own process). Each N runs
 `newsbot once` twice as a subprocess against a fresh state file with a `file` destination (json):
 the first cycle stores and delivers every match, the second finds nothing new. Prints wall seconds
 and items/s per cycle, and how many items the first digest carried.
@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from poll_bench import feed_server
+from feeds import feed_server
 
 ROOT = Path(__file__).resolve().parent.parent
 
