@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -36,10 +37,10 @@ def new_item(
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = Store(tmp_path / "state.sqlite3")
-    s.sync_feeds([(FEED, "Feed"), (OTHER, "Other")])
-    return s
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store(tmp_path / "state.sqlite3") as s:
+        s.sync_feeds([(FEED, "Feed"), (OTHER, "Other")])
+        yield s
 
 
 def test_unseen_by_key_and_by_canonical_link(store: Store) -> None:

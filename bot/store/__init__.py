@@ -68,14 +68,20 @@ class Store(ItemsMixin, OutboxMixin, ServiceStateMixin):
                 check_same_thread=False,
                 timeout=busy_timeout_ms / 1000,
             )
+        except sqlite3.Error as exc:
+            raise StoreError(f"store: cannot open {self.path}: {exc}") from exc
+        try:
             self.db.row_factory = sqlite3.Row
             self.db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA synchronous = NORMAL")
             self.db.execute("PRAGMA foreign_keys = ON")
             self.migrate()
-        except sqlite3.Error as exc:
-            raise StoreError(f"store: cannot open {self.path}: {exc}") from exc
+        except BaseException as exc:
+            self.db.close()  # a store that failed to open holds no connection (a newer schema)
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(f"store: cannot open {self.path}: {exc}") from exc
+            raise
 
     def close(self) -> None:
         self.db.close()
