@@ -6,8 +6,8 @@ feed and matches all its items; the event loop keeps fetching and storing.
 
 The ruleset is about 1 MB pickled, too much to send with every job. It is published once per
 version to a file in a private temporary folder, and a worker loads it when a job names a version it
-does not hold yet. Handing the pool a different RuleSet object (the daemon reloaded its rules) publishes the
-new version; jobs already queued keep the version they were given.
+does not hold yet. Handing the pool a different RuleSet object (the daemon reloaded its rules)
+publishes the new version; jobs already queued keep the version they were given.
 
 How workers start. `newsbot once` is single-threaded when its pool starts, and there the workers are
 forked from it: they inherit the imported modules and the loaded ruleset, and cost no start-up CPU.
