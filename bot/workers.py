@@ -281,12 +281,11 @@ def can_fork() -> bool:
 
 def _forking(folder: Path, cores: int, ruleset: RuleSet | None) -> ProcessPoolExecutor:
     # a fork executor hands initargs to its children in memory: the ruleset is not pickled
-    path = str(_rules_path(folder, 1)) if ruleset is not None else None
     return ProcessPoolExecutor(
         max_workers=cores,
         mp_context=multiprocessing.get_context("fork"),
         initializer=_forked,
-        initargs=(path, ruleset),
+        initargs=(_first_rules(folder, ruleset), ruleset),
     )
 
 
@@ -299,8 +298,13 @@ def _fork_server(folder: Path, cores: int, ruleset: RuleSet | None) -> ProcessPo
         max_workers=cores,
         mp_context=context,
         initializer=_warm,
-        initargs=(str(_rules_path(folder, 1)) if ruleset is not None else None,),  # see start()
+        initargs=(_first_rules(folder, ruleset),),  # written by start()
     )
+
+
+def _first_rules(folder: Path, ruleset: RuleSet | None) -> str | None:
+    """Where version 1, the ruleset the pool was made with, is published (if it was given one)."""
+    return str(_rules_path(folder, 1)) if ruleset is not None else None
 
 
 def _rules_path(folder: Path, version: int) -> Path:
