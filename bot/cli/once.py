@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.rules import load_rules
     from bot.store import Store
 
-    config = config_from_args(args)
+    config = config_from_args(args, sends=True)
     if args.quiet and not args.log_level:
         setup_logging("warning")  # --quiet: problems only
     ruleset = load_rules(list(config.rules.paths))

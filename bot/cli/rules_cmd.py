@@ -9,15 +9,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from bot.cli.common import config_from_args
-from bot.config import find_config, parse_duration
-from bot.errors import ConfigError
+from bot.cli.common import config_from_args, optional_config
+from bot.config import parse_duration
 from bot.models import Document, RuleResult, TermHit, utcnow
 from bot.rules import RuleSet, Trace, load_rules
 from bot.rules.model import FIELDS
@@ -128,12 +126,8 @@ def rule_paths(args: argparse.Namespace) -> list[Path]:
     """Explicit PATHs, else the config's [rules] paths, else ./rules."""
     if getattr(args, "paths", None):
         return list(args.paths)
-    try:
-        find_config(getattr(args, "config", None), os.environ)
-    except ConfigError:
-        return [Path("rules")]
-    # rule commands send nothing: destinations' secrets need not be set
-    return list(config_from_args(args, secrets_required=False).rules.paths)
+    config = optional_config(args)
+    return list(config.rules.paths) if config else [Path("rules")]
 
 
 def _ruleset(args: argparse.Namespace) -> RuleSet:
@@ -335,11 +329,10 @@ def run_suggest(args: argparse.Namespace) -> int:
 
 
 def run_backtest(args: argparse.Namespace) -> int:
-    from bot.cli.common import config_from_args
     from bot.rules.backtest import as_json, backtest
     from bot.store import Store
 
-    config = config_from_args(args)
+    config = config_from_args(args, sends=False)
     rs = load_rules(args.paths or list(config.rules.paths))
     try:
         window = parse_duration(args.since)
