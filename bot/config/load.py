@@ -140,30 +140,10 @@ def load_config(
 
     top.used.update({"feeds", "destinations"})
     feeds = _list_of_tables(top, "feeds")
-    feed_cfgs = tuple(
-        _feed(
-            Section(
-                f, path=path, loc=loc, table="feeds", index=i, env=env, unset_hint=top.unset_hint
-            )
-        )
-        for i, f in enumerate(feeds)
-    )
+    feed_cfgs = tuple(_feed(top.entry("feeds", i, f)) for i, f in enumerate(feeds))
     _no_duplicates(top, "feeds", [f.url for f in feed_cfgs], "url")
     dests = _list_of_tables(top, "destinations")
-    dest_cfgs = tuple(
-        destination(
-            Section(
-                d,
-                path=path,
-                loc=loc,
-                table="destinations",
-                index=i,
-                env=env,
-                unset_hint=top.unset_hint,
-            )
-        )
-        for i, d in enumerate(dests)
-    )
+    dest_cfgs = tuple(destination(top.entry("destinations", i, d)) for i, d in enumerate(dests))
     _no_duplicates(top, "destinations", [d.name for d in dest_cfgs], "name")
     top.finish()
     if service_cfg.notice_destination and service_cfg.notice_destination not in {

@@ -160,6 +160,11 @@ class Section:
         return Section(value, path=self.path, loc=self.loc, table=key, index=None, env=self.env,
                        unset_hint=self.unset_hint)  # fmt: skip
 
+    def entry(self, table: str, index: int, data: Mapping[str, Any]) -> Section:
+        """One ``[[table]]`` entry, read like this section (same file, environment and hint)."""
+        return Section(data, path=self.path, loc=self.loc, table=table, index=index, env=self.env,
+                       unset_hint=self.unset_hint)  # fmt: skip
+
     def finish(self) -> None:
         unknown = [k for k in self.data if k not in self.used]
         if unknown:
