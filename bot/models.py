@@ -174,6 +174,11 @@ class RuleMatch:
     terms: tuple[str, ...] = ()  # the matched term texts, for highlighting
     urgent: bool = False
 
+    @classmethod
+    def of(cls, r: RuleResult) -> RuleMatch:
+        terms = tuple(dict.fromkeys(h.text for h in r.hits))
+        return cls(rule=r.rule, score=r.score, tags=r.tags, terms=terms, urgent=r.urgent)
+
 
 @dataclass(frozen=True, slots=True)
 class PendingItem:
