@@ -14,7 +14,7 @@ from bot.cli.common import config_from_args
 
 if TYPE_CHECKING:
     from bot.scheduler import Daemon
-    from bot.status import StatusReport
+    from bot.status import DestinationStatus, StatusReport
 
 
 def register(sub: Any) -> None:
@@ -96,6 +96,12 @@ def _when(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ") if value else "-"
 
 
+def _local(value: datetime, dest: DestinationStatus) -> str:
+    """A digest time in the destination's own zone, weekday first: what its schedule says."""
+    local = value.strftime("%a %Y-%m-%d %H:%M")
+    return f"{local} {dest.timezone} ({_when(value)}; {dest.schedule})"
+
+
 def render(report: StatusReport) -> str:
     lines: list[str] = []
     d = report.daemon
@@ -126,7 +132,7 @@ def render(report: StatusReport) -> str:
             lines.append(f"           last error: {f.last_error}")
     lines.append(f"destinations ({len(report.destinations)}, {report.pending} items pending):")
     for dest in report.destinations:
-        nxt = _when(dest.next_digest) if dest.next_digest else "after each poll"
+        nxt = _local(dest.next_digest, dest) if dest.next_digest else "after each poll"
         lines.append(
             f"  {dest.name} ({dest.type}): last sent {_when(dest.last_sent)}, pending "
             f"{dest.pending}, next digest {nxt}"
