@@ -108,6 +108,14 @@ class FeedHealth:
 
 
 @dataclass(frozen=True, slots=True)
+class FeedbackLinks:
+    """A digest entry's links for readers' feedback (see bot.feedback.links)."""
+
+    relevant: str
+    not_relevant: str
+
+
+@dataclass(frozen=True, slots=True)
 class DigestEntry:
     item_id: int
     title: str
@@ -123,6 +131,7 @@ class DigestEntry:
     also_covered_by: tuple[str, ...] = ()  # other outlets that ran the same story
     # the items of those other outlets: folded into this entry, delivered with it
     merged_item_ids: tuple[int, ...] = ()
+    feedback: FeedbackLinks | None = None  # when the config has [feedback]
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +158,7 @@ class Digest:
     groups: tuple[DigestGroup, ...]
     rules_fired: tuple[str, ...] = ()
     source_health: tuple[FeedHealth, ...] = ()
+    missed_url: str | None = None  # "Missed an article?", when the config has [feedback]
 
     @property
     def entries(self) -> tuple[DigestEntry, ...]:

@@ -6,10 +6,12 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from bot.config.destinations import destination
+from bot.config.feedback import feedback_config
 from bot.config.model import (
     DEFAULT_LOCATIONS,
     Config,
@@ -129,6 +131,8 @@ def load_config(
     log_cfg = LogConfig(level=log.choice("level", ("debug", "info", "warning", "error"), "info"))
     log.finish()
 
+    feedback_cfg = feedback_config(top.section("feedback")) if "feedback" in top.data else None
+
     top.used.update({"feeds", "destinations"})
     feeds = _list_of_tables(top, "feeds")
     feed_cfgs = tuple(
@@ -138,7 +142,10 @@ def load_config(
     _no_duplicates(top, "feeds", [f.url for f in feed_cfgs], "url")
     dests = _list_of_tables(top, "destinations")
     dest_cfgs = tuple(
-        destination(Section(d, path=path, loc=loc, table="destinations", index=i, env=env))
+        replace(
+            destination(Section(d, path=path, loc=loc, table="destinations", index=i, env=env)),
+            feedback=feedback_cfg,
+        )
         for i, d in enumerate(dests)
     )
     _no_duplicates(top, "destinations", [d.name for d in dest_cfgs], "name")
@@ -158,6 +165,7 @@ def load_config(
         destinations=dest_cfgs,
         service=service_cfg,
         log=log_cfg,
+        feedback=feedback_cfg,
     )
 
 

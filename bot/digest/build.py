@@ -27,6 +27,7 @@ from bot.digest.text import (
     snippet_window,
     strip_html,
 )
+from bot.feedback.links import with_feedback
 from bot.models import Digest, DigestEntry, DigestGroup, FeedHealth, PendingItem, RuleMatch
 
 #: two items with near-identical titles are one story only if published this close together
@@ -66,7 +67,7 @@ def build_digest(
     stories = collapse_same_story(candidates)
     groups = _group(stories, tags=destination.tags, titles=titles or {})
     fired = Counter(rule for c in stories for rule in c.entry.rules)
-    return Digest(
+    digest = Digest(
         key=key,
         destination=destination.name,
         title=clean_line(destination.title),
@@ -79,6 +80,7 @@ def build_digest(
         ),
         source_health=tuple(sorted(health, key=lambda h: (not h.is_failing, h.name.casefold()))),
     )
+    return with_feedback(digest, destination.feedback) if destination.feedback else digest
 
 
 def _candidate(
