@@ -118,6 +118,10 @@ def register(sub: Any) -> None:
     backtest.add_argument("--json", action="store_true", help="machine-readable output")
     backtest.set_defaults(func=run_backtest)
 
+    from bot.cli.review_cmd import register_review
+
+    register_review(actions)
+
 
 def _usage(p: argparse.ArgumentParser) -> int:
     p.print_help(sys.stderr)
@@ -346,15 +350,20 @@ def run_backtest(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"newsbot: rules: --since: {exc}", file=sys.stderr)
         return 2
+    from bot.cli.review_cmd import feedback_scores, scores_json, scores_line
+
+    since = utcnow() - timedelta(seconds=window)
     with Store(config.state.path) as store:
-        result = backtest(store, rs, since=utcnow() - timedelta(seconds=window))
+        result = backtest(store, rs, since=since)
+        votes = feedback_scores(store, rs, since)
     if args.json:
-        print(as_json(result))
+        print(as_json(result, feedback=scores_json(votes)))
         return 0
     print(
         f"{result.items} stored items since {args.since}: {len(result.added)} would be added, "
         f"{len(result.dropped)} dropped, {len(result.changed)} matched by other rules"
     )
+    print(scores_line(votes))
     for title, rows in (
         ("ADDED", result.added),
         ("DROPPED", result.dropped),
