@@ -24,7 +24,7 @@ import sys
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
@@ -63,6 +63,11 @@ from bot.status import (
 )
 from bot.store import Store
 from bot.workers import worker_pool_for
+
+if TYPE_CHECKING:
+    from aiohttp.web import AppRunner
+
+    from bot.feedback.web import FeedbackService
 
 log = get_logger("daemon")
 
@@ -113,6 +118,7 @@ class Daemon:
         self.inflight: set[asyncio.Task[Any]] = set()
         self.abandoned = 0  # jobs still running when the stop grace ran out
         self.stopping = asyncio.Event()
+        self.feedback: FeedbackService | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -142,6 +148,7 @@ class Daemon:
                                     rules=len(self.ruleset), now=self.clock())  # fmt: skip
                 self._add_service_jobs()
                 self.scheduler.start()
+                feedback = await self._serve_feedback()
                 log.info(kv("daemon_started", pid=os.getpid(), feeds=len(self.config.feeds),
                             destinations=len(self.config.destinations),
                             rules=len(self.ruleset)))  # fmt: skip
@@ -149,8 +156,21 @@ class Daemon:
                 self._tell_systemd("READY=1", f"STATUS={self.status_line()}")
                 await self.stopping.wait()
                 await self._stop()
+                if feedback is not None:
+                    await feedback.cleanup()
         self.http.close()
         return 0
+
+    async def _serve_feedback(self) -> AppRunner | None:
+        """Readers' feedback service (`[feedback]`), served from this event loop."""
+        if self.config.feedback is None:
+            return None
+        from bot.feedback.web import FeedbackService, start_service
+
+        self.feedback = FeedbackService(config=self.config.feedback, store=self.store,
+                                        rules=lambda: self.ruleset, fetcher=self.fetcher,
+                                        clock=self.clock)  # fmt: skip
+        return await start_service(self.feedback)
 
     async def _stop(self) -> None:
         log.info(kv("daemon_stopping", inflight=len(self.inflight)))
@@ -413,6 +433,8 @@ class Daemon:
             if config.state.path != self.config.state.path:
                 log.warning(kv("config_partly_applied", reason="[state] path needs a restart"))
             self._apply(config)
+            if self.feedback is not None and config.feedback is not None:
+                self.feedback.config = config.feedback  # a new listen address needs a restart
             log.info(kv("config_reloaded", reason=reason, feeds=len(config.feeds),
                         destinations=len(config.destinations)))  # fmt: skip
         finally:

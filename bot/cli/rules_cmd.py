@@ -128,6 +128,10 @@ def register(sub: Any) -> None:
     )
     backtest.set_defaults(func=run_backtest)
 
+    from bot.cli.review_cmd import register_review
+
+    register_review(actions)
+
 
 def _usage(p: argparse.ArgumentParser) -> int:
     p.print_help(sys.stderr)
@@ -352,9 +356,13 @@ def run_backtest(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"newsbot: rules: --since/--max-age: {exc}", file=sys.stderr)
         return 2
+    from bot.cli.review_cmd import feedback_scores, scores_json, scores_line
+
     now = utcnow()
+    since = now - timedelta(seconds=window)
     with Store(config.state.path) as store:
-        result = backtest(store, rs, since=now - timedelta(seconds=window))
+        result = backtest(store, rs, since=since)
+        votes = feedback_scores(store, rs, since)
         queued = None
         if args.deliver:
             from bot.requeue import queue_backtest
@@ -366,12 +374,13 @@ def run_backtest(args: argparse.Namespace) -> int:
         print(f"queued {queued.items} item(s) for delivery ({queued.deliveries} deliveries){old}",
               file=sys.stderr if args.json else sys.stdout)  # fmt: skip
     if args.json:
-        print(as_json(result))
+        print(as_json(result, feedback=scores_json(votes)))
         return 0
     print(
         f"{result.items} stored items since {args.since}: {len(result.added)} would be added, "
         f"{len(result.dropped)} dropped, {len(result.changed)} matched by other rules"
     )
+    print(scores_line(votes))
     for title, rows in (
         ("ADDED", result.added),
         ("DROPPED", result.dropped),

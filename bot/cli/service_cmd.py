@@ -140,4 +140,11 @@ def render(report: StatusReport) -> str:
         )
         if dest.last_error:
             lines.append(f"    last error (since {_when(dest.failing_since)}): {dest.last_error}")
+    from bot.status import FEEDBACK_DAYS
+
+    fb = report.feedback
+    lines.append(
+        f"feedback (last {FEEDBACK_DAYS} days): {fb.get('relevant', 0)} relevant, "
+        f"{fb.get('not_relevant', 0)} not relevant, {fb.get('missed', 0)} missed"
+    )
     return "\n".join(lines)

@@ -6,10 +6,12 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from bot.config.destinations import destination
+from bot.config.feedback import feedback_config
 from bot.config.model import (
     DEFAULT_LOCATIONS,
     Config,
@@ -138,12 +140,17 @@ def load_config(
     log_cfg = LogConfig(level=log.choice("level", ("debug", "info", "warning", "error"), "info"))
     log.finish()
 
+    feedback_cfg = feedback_config(top.section("feedback")) if "feedback" in top.data else None
+
     top.used.update({"feeds", "destinations"})
     feeds = _list_of_tables(top, "feeds")
     feed_cfgs = tuple(_feed(top.entry("feeds", i, f)) for i, f in enumerate(feeds))
     _no_duplicates(top, "feeds", [f.url for f in feed_cfgs], "url")
     dests = _list_of_tables(top, "destinations")
-    dest_cfgs = tuple(destination(top.entry("destinations", i, d)) for i, d in enumerate(dests))
+    dest_cfgs = tuple(
+        replace(destination(top.entry("destinations", i, d)), feedback=feedback_cfg)
+        for i, d in enumerate(dests)
+    )
     _no_duplicates(top, "destinations", [d.name for d in dest_cfgs], "name")
     top.finish()
     if service_cfg.notice_destination and service_cfg.notice_destination not in {
@@ -161,6 +168,7 @@ def load_config(
         destinations=dest_cfgs,
         service=service_cfg,
         log=log_cfg,
+        feedback=feedback_cfg,
     )
 
 
