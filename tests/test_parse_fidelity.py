@@ -170,28 +170,29 @@ def test_feed_titles_are_reduced_the_same_way() -> None:
     assert parse_feed(body.encode(), url=URL).title == "safe"
 
 
-# ---------------------------------------------------------------------------- 6. nested in category
+# ---------------------------------------------------------------- 6. nested in category and alike
 
 
 NESTED = (
-    "<category>Example<image><url>https://img.example/x.jpg</url>"
-    "<title>Wrong title</title><link>https://wrong.example/</link></image></category>"
+    "<{tag}>Example<image><url>https://img.example/x.jpg</url>"
+    "<title>Wrong title</title><link>https://wrong.example/</link></image></{tag}>"
 )
 
 
+@pytest.mark.parametrize("tag", ["category", "comments", "enclosure"])
 @pytest.mark.parametrize(
     "item",
     [
         f"<item>{NESTED}</item>",
         f"<item><title>Right</title>{NESTED}<link>https://right.example/</link></item>",
-        "<item><category>c<pubDate>Mon, 02 Feb 2026 07:45:00 +0000</pubDate><guid>wrong</guid>"
-        "<description>wrong</description><author>wrong</author></category>"
+        "<item><{tag}>c<pubDate>Mon, 02 Feb 2026 07:45:00 +0000</pubDate><guid>wrong</guid>"
+        "<description>wrong</description><author>wrong</author></{tag}>"
         "<title>Right</title></item>",
     ],
     ids=["only-nested", "around", "every-field"],
 )
-def test_elements_nested_in_a_category_are_not_item_fields(item: str) -> None:
-    body = rss(item).encode()
+def test_elements_nested_in_a_category_or_alike_are_not_item_fields(item: str, tag: str) -> None:
+    body = rss(item.format(tag=tag)).encode()
     fast = both_paths(body)
     feed = parse_feed(body, url=URL)
     assert "Wrong" not in repr(fast) and "wrong" not in repr(feed.items)

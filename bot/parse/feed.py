@@ -70,7 +70,7 @@ def parse_with_feedparser(data: bytes, *, url: str, base: str) -> RawFeed:
     if b"xml:base" in data:
         headers["content-location"] = base
     parsed = feedparser.parse(
-        io.BytesIO(_without_nested_in_category(data)),
+        io.BytesIO(_without_nested_elements(data)),
         response_headers=headers,
         resolve_relative_uris=False,
         sanitize_html=False,
@@ -89,20 +89,21 @@ def parse_with_feedparser(data: bytes, *, url: str, base: str) -> RawFeed:
     )
 
 
-# A category element that holds more than text, as in `<category>News<image><title>..</title>
-# <link>..</link></image></category>`: feedparser would read the nested title and link as the item's.
-_CATEGORY_WITH_MARKUP = re.compile(
-    rb"(<((?:[\w.-]+:)?category)\b[^>]*(?<!/)>)([^<]*(?:<!\[CDATA\[.*?\]\]>[^<]*)*)(<[A-Za-z_].*?)(</\2\s*>)",
+# An element that `bot.parse.fast` ignores holding more than text, as in `<category>News<image>
+# <title>..</title><link>..</link></image></category>`: feedparser would read the nested title and
+# link as the item's.
+_IGNORED_WITH_MARKUP = re.compile(
+    rb"(<((?:[\w.-]+:)?(?:category|comments|enclosure))\b[^>]*(?<!/)>)"  # 1: start tag, 2: name
+    rb"([^<]*(?:<!\[CDATA\[.*?\]\]>[^<]*)*)"  # 3: its text
+    rb"(<[A-Za-z_].*?)(</\2\s*>)",  # 4: the nested elements, 5: end tag
     re.DOTALL,
 )
 
 
-def _without_nested_in_category(data: bytes) -> bytes:
-    """The document with every element nested in a category removed (newsbot keeps no
-    categories), as `bot.parse.fast` ignores them."""
-    if b"<category" not in data and b":category" not in data:
-        return data
-    return _CATEGORY_WITH_MARKUP.sub(rb"\1\3\5", data)
+def _without_nested_elements(data: bytes) -> bytes:
+    """The document without the elements nested in a category, comments or enclosure (newsbot
+    keeps none of the three), as `bot.parse.fast` reads it."""
+    return _IGNORED_WITH_MARKUP.sub(rb"\1\3\5", data)
 
 
 def _raw_entry(entry: Any) -> RawEntry:
