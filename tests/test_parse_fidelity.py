@@ -203,3 +203,13 @@ def test_elements_nested_in_a_category_or_alike_are_not_item_fields(item: str, t
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr("bot.parse.feed.parse_fast", decline)
         assert parse_feed(body, url=URL) == feed
+
+
+def test_an_unclosed_category_in_a_broken_feed_hides_no_item() -> None:
+    body = rss(
+        "<item><guid>a</guid><title>A</title><category>x<b>bold</item>",
+        "<item><guid>b</guid><title>B</title><category>y</category></item>",
+    ).encode()
+    feed = parse_feed(body, url=URL)
+    assert feed.error is not None
+    assert [i.title for i in feed.items] == ["A", "B"]

@@ -95,7 +95,9 @@ def parse_with_feedparser(data: bytes, *, url: str, base: str) -> RawFeed:
 _IGNORED_WITH_MARKUP = re.compile(
     rb"(<((?:[\w.-]+:)?(?:category|comments|enclosure))\b[^>]*(?<!/)>)"  # 1: start tag, 2: name
     rb"([^<]*(?:<!\[CDATA\[.*?\]\]>[^<]*)*)"  # 3: its text
-    rb"(<[A-Za-z_].*?)(</\2\s*>)",  # 4: the nested elements, 5: end tag
+    # 4: the nested elements, never across an item's start or end (an unclosed category in a broken
+    # feed must not swallow the items after it); 5: the end tag
+    rb"(<[A-Za-z_](?:(?!</?(?:[\w.-]+:)?(?:item|entry)\b).)*?)(</\2\s*>)",
     re.DOTALL,
 )
 
