@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.servers import FeedServer, MailSink, SlackReceiver, running, smtp_server
+from tests.servers import FeedServer, MailSink, SlackReceiver, rfc822, running, smtp_server
 
 DEADLINE = 20.0
 
@@ -52,7 +52,7 @@ RULES_V2 = (
 
 def rss(items: list[tuple[str, str]]) -> str:
     body = "".join(
-        f"<item><title>{t}</title><link>{u}</link><guid>{u}</guid>"
+        f"<item><title>{t}</title><link>{u}</link><guid>{u}</guid><pubDate>{rfc822()}</pubDate>"
         f"<description>{t}, reported by our desk.</description></item>"
         for t, u in items
     )

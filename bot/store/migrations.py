@@ -96,4 +96,9 @@ MIGRATIONS: tuple[str, ...] = (
         updated_at TEXT NOT NULL
     );
     """,
+    # 3: per feed, how many new items the age policy held back (stored, delivered nowhere)
+    """
+    ALTER TABLE feeds ADD COLUMN held_back_total INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE feeds ADD COLUMN held_back_matched INTEGER NOT NULL DEFAULT 0;
+    """,
 )
