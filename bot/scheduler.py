@@ -24,7 +24,7 @@ import sys
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
@@ -42,7 +42,7 @@ from bot.models import Clock, utcnow
 from bot.notices import Notice, destination_notices, feed_notice, send_notice
 from bot.notify import Notifier, create_notifier
 from bot.pipeline import FAILED, poll_feed, sync_feeds
-from bot.rules import load_rules, rule_titles
+from bot.rules import load_some_rules, rule_titles
 from bot.schedule import (
     DigestSchedule,
     DigestSlot,
@@ -63,6 +63,11 @@ from bot.status import (
 )
 from bot.store import Store
 from bot.workers import worker_pool_for
+
+if TYPE_CHECKING:
+    from aiohttp.web import AppRunner
+
+    from bot.feedback.web import FeedbackService
 
 log = get_logger("daemon")
 
@@ -106,13 +111,14 @@ class Daemon:
         self.environ = dict(os.environ if environ is None else environ)
         self.transport = transport
         self.config = load_config()
-        self.ruleset = load_rules(list(self.config.rules.paths))
+        self.ruleset = load_some_rules(self.config.rules.paths)
         self.rule_stamp = rule_files(self.config.rules.paths)
         self.started_at = clock()
         self.last_cycle_at: datetime | None = None
         self.inflight: set[asyncio.Task[Any]] = set()
         self.abandoned = 0  # jobs still running when the stop grace ran out
         self.stopping = asyncio.Event()
+        self.feedback: FeedbackService | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -142,6 +148,7 @@ class Daemon:
                                     rules=len(self.ruleset), now=self.clock())  # fmt: skip
                 self._add_service_jobs()
                 self.scheduler.start()
+                feedback = await self._serve_feedback()
                 log.info(kv("daemon_started", pid=os.getpid(), feeds=len(self.config.feeds),
                             destinations=len(self.config.destinations),
                             rules=len(self.ruleset)))  # fmt: skip
@@ -149,8 +156,21 @@ class Daemon:
                 self._tell_systemd("READY=1", f"STATUS={self.status_line()}")
                 await self.stopping.wait()
                 await self._stop()
+                if feedback is not None:
+                    await feedback.cleanup()
         self.http.close()
         return 0
+
+    async def _serve_feedback(self) -> AppRunner | None:
+        """Readers' feedback service (`[feedback]`), served from this event loop."""
+        if self.config.feedback is None:
+            return None
+        from bot.feedback.web import FeedbackService, start_service
+
+        self.feedback = FeedbackService(config=self.config.feedback, store=self.store,
+                                        rules=lambda: self.ruleset, fetcher=self.fetcher,
+                                        clock=self.clock)  # fmt: skip
+        return await start_service(self.feedback)
 
     async def _stop(self) -> None:
         log.info(kv("daemon_stopping", inflight=len(self.inflight)))
@@ -387,7 +407,7 @@ class Daemon:
     def _load_rules(self, config: Config, *, reason: str) -> bool:
         now = self.clock()
         try:
-            ruleset = load_rules(list(config.rules.paths))
+            ruleset = load_some_rules(config.rules.paths)
         except RuleError as exc:
             log.error(kv("rules_rejected", reason=reason, error=str(exc), kept=len(self.ruleset)))
             record_rules_rejected(self.store, error=str(exc), now=now)
@@ -413,6 +433,8 @@ class Daemon:
             if config.state.path != self.config.state.path:
                 log.warning(kv("config_partly_applied", reason="[state] path needs a restart"))
             self._apply(config)
+            if self.feedback is not None and config.feedback is not None:
+                self.feedback.config = config.feedback  # a new listen address needs a restart
             log.info(kv("config_reloaded", reason=reason, feeds=len(config.feeds),
                         destinations=len(config.destinations)))  # fmt: skip
         finally:

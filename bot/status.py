@@ -8,7 +8,7 @@ store's small ``service_state`` key/value table (migration 2).
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,6 +17,9 @@ from bot.config import Config
 from bot.schedule import DigestSchedule
 from bot.store import Store
 from bot.store.timefmt import dt, iso
+
+#: `status` counts readers' feedback over this many days
+FEEDBACK_DAYS = 7
 
 RULES, DAEMON = "rules", "daemon"
 
@@ -138,6 +141,8 @@ class StatusReport:
     rules: RulesStatus | None
     feeds: tuple[FeedStatus, ...]
     destinations: tuple[DestinationStatus, ...]
+    #: readers' votes of the last FEEDBACK_DAYS days per verdict (relevant, not_relevant, missed)
+    feedback: dict[str, int] = field(default_factory=dict)
 
     @property
     def failing_feeds(self) -> tuple[FeedStatus, ...]:
@@ -196,6 +201,7 @@ def build_status(store: Store, *, config: Config, now: datetime) -> StatusReport
         rules=_rules(get_state(store, RULES)),
         feeds=feeds,
         destinations=tuple(destinations),
+        feedback=store.feedback_counts(now - timedelta(days=FEEDBACK_DAYS)),
     )
 
 

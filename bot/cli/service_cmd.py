@@ -47,7 +47,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    config_from_args(args)  # fail fast (exit 2) on a bad config before anything starts
+    config_from_args(args, sends=True)  # fail fast (exit 2) on a bad config before anything starts
     # APScheduler logs every run, unformatted; the daemon's listener logs what matters (missed,
     # skipped, crashed) as key=value lines
     logging.getLogger("apscheduler").setLevel(logging.CRITICAL)
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
 async def _make_daemon(args: argparse.Namespace) -> Daemon:
     from bot.scheduler import Daemon
 
-    return Daemon(load_config=lambda: config_from_args(args))
+    return Daemon(load_config=lambda: config_from_args(args, sends=True))
 
 
 def status(args: argparse.Namespace) -> int:
@@ -79,7 +79,7 @@ def status(args: argparse.Namespace) -> int:
     from bot.status import build_status, to_json
     from bot.store import Store
 
-    config = config_from_args(args)
+    config = config_from_args(args, sends=False)
     with Store(config.state.path) as store:
         report = build_status(store, config=config, now=utcnow())
     print(to_json(report) if args.json else render(report))
@@ -145,4 +145,11 @@ def render(report: StatusReport) -> str:
         )
         if dest.last_error:
             lines.append(f"    last error (since {_when(dest.failing_since)}): {dest.last_error}")
+    from bot.status import FEEDBACK_DAYS
+
+    fb = report.feedback
+    lines.append(
+        f"feedback (last {FEEDBACK_DAYS} days): {fb.get('relevant', 0)} relevant, "
+        f"{fb.get('not_relevant', 0)} not relevant, {fb.get('missed', 0)} missed"
+    )
     return "\n".join(lines)

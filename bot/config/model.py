@@ -118,6 +118,17 @@ class AppriseOptions:
     urls: tuple[str, ...] = field(repr=False)
 
 
+@dataclass(frozen=True, slots=True)
+class FeedbackConfig:
+    """``[feedback]``: readers' relevant / not relevant links and the service that takes them."""
+
+    base_url: str  # public URL the reverse proxy maps to `listen`, no trailing slash
+    secret: str = field(repr=False)  # signs the links' tokens; never in a URL, never logged
+    host: str = "127.0.0.1"
+    port: int = 8087
+    rate_limit: int = 30  # requests per client (address) per minute
+
+
 DestinationOptions = (
     SlackOptions | EmailOptions | WebhookOptions | ConsoleOptions | FileOptions | AppriseOptions
 )
@@ -140,6 +151,7 @@ class DestinationConfig:
     urgent_score: float | None = None  # ... and any item scoring at least this
     title: str = "Vietnam–Japan"
     max_attempts: int = 10
+    feedback: FeedbackConfig | None = None  # the config's [feedback]: digest entries carry links
 
     def wants(self, rule: str, tags: tuple[str, ...], score: float) -> bool:
         """Routing: does this destination take an item matched by `rule`?"""
@@ -180,6 +192,7 @@ class Config:
     destinations: tuple[DestinationConfig, ...]
     service: ServiceConfig = ServiceConfig()
     log: LogConfig = LogConfig()
+    feedback: FeedbackConfig | None = None
 
     def destination(self, name: str) -> DestinationConfig:
         for d in self.destinations:

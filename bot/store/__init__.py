@@ -16,13 +16,14 @@ from pathlib import Path
 
 from bot.errors import StoreError
 from bot.models import FeedHealth
+from bot.store.feedback import FeedbackItem, FeedbackMixin, FeedbackRow
 from bot.store.items import FetchSuccess, ItemsMixin, NewItem
 from bot.store.migrations import MIGRATIONS
 from bot.store.outbox import OutboxMixin, chunks
 from bot.store.state import ServiceStateMixin
 from bot.store.timefmt import dt, iso
 
-__all__ = ["FeedState", "FetchSuccess", "NewItem", "Store"]
+__all__ = ["FeedState", "FeedbackItem", "FeedbackRow", "FetchSuccess", "NewItem", "Store"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +59,7 @@ class FeedState:
         )
 
 
-class Store(ItemsMixin, OutboxMixin, ServiceStateMixin):
+class Store(ItemsMixin, OutboxMixin, ServiceStateMixin, FeedbackMixin):
     def __init__(self, path: Path | str, *, busy_timeout_ms: int = 10_000) -> None:
         self.path = Path(path)
         try:
@@ -195,7 +196,8 @@ class Store(ItemsMixin, OutboxMixin, ServiceStateMixin):
     def prune(self, *, before: datetime) -> int:
         """Forget items fetched before `before` that no destination is still owed. Returns the count.
 
-        Matches and deliveries go with them (ON DELETE CASCADE); finished outbox rows of the same age too.
+        Matches and deliveries go with them (ON DELETE CASCADE); finished outbox rows and readers'
+        feedback of the same age too.
         """
         with self.tx() as db:
             cur = db.execute(
@@ -208,6 +210,7 @@ class Store(ItemsMixin, OutboxMixin, ServiceStateMixin):
                 "AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.outbox_id = outbox.id)",
                 (iso(before),),
             )
+            db.execute("DELETE FROM feedback WHERE created_at < ?", (iso(before),))
         return cur.rowcount
 
     def matched_rules(self, item_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
