@@ -13,6 +13,7 @@ from bot.age import AgePolicy, describe, judge
 from bot.cli import main
 from bot.config import load_config
 from bot.parse.feed import outlet_name
+from bot.store import FetchSuccess, Store
 from tests.servers import FeedServer, SlackReceiver, rfc822, running
 
 RULES = Path(__file__).parent / "fixtures" / "simple-rules.yaml"
@@ -270,3 +271,19 @@ def test_max_age_off_delivers_the_whole_backlog(
         assert main(["--config", str(cfg), "once"]) == 0
         assert "held back" not in capsys.readouterr().err
     assert len(archived(tmp_path)) == 7  # every matching item, whatever its age or date
+
+
+def test_a_feed_is_named_by_its_title_only_while_the_config_names_it_not(tmp_path: Path) -> None:
+    url = "https://w.example/rss"
+    with Store(tmp_path / "s.sqlite3") as store:
+        store.sync_feeds([(url, "w.example")], from_title={url})
+        assert store.feed(url).name == "w.example"  # the host until the first successful poll
+        fetched = FetchSuccess(None, None, title="Delta Wire", name="Delta Wire")
+        store.record_poll(url, [], fetched, now=NOW)
+        store.sync_feeds([(url, "w.example")], from_title={url})
+        assert store.feed(url).name == "Delta Wire"
+        store.sync_feeds([(url, "Desk")])  # the operator names it: the config wins
+        store.record_poll(url, [], FetchSuccess(None, None, title="Delta Wire"), now=NOW)
+        assert store.feed(url).name == "Desk"
+        store.sync_feeds([(url, "w.example")], from_title={url})  # ... and unnames it again
+        assert store.feed(url).name == "Delta Wire"
