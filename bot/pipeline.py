@@ -255,7 +255,8 @@ async def _store_new(
         verdict = judge(item.published, now=now, first_poll=first_poll, policy=policy)
         if verdict.published != item.published:  # a date in the future, clamped to now
             item = dataclasses.replace(item, published=verdict.published)
-        if feed.fetch_full_text and item.link and _is_short(item):
+        # backlog is matched on the feed's own text: a first poll fetches no page for each old item
+        if feed.fetch_full_text and item.link and _is_short(item) and not verdict.held_back:
             item = await _with_full_text(item, fetcher=fetcher, feed=feed)
         if prepared is not None and item is items[i]:
             rule_matches = prepared.matches[i]

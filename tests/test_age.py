@@ -287,3 +287,27 @@ def test_a_feed_is_named_by_its_title_only_while_the_config_names_it_not(tmp_pat
         assert store.feed(url).name == "Desk"
         store.sync_feeds([(url, "w.example")], from_title={url})  # ... and unnames it again
         assert store.feed(url).name == "Delta Wire"
+
+
+def test_backlog_fetches_no_article_pages(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feeds, slack = FeedServer(), SlackReceiver()
+    fresh, old = feeds.url("/a/fresh"), feeds.url("/a/old")
+    feeds.serve("/courier.xml", dated_feed("Harbour Courier", [
+        ("Vietnam and Japan talk", fresh, HOUR), ("Vietnam and Japan talked", old, 9 * DAY),
+    ]))  # fmt: skip
+    feeds.serve("/wire.xml", dated_feed("Delta Wire", []))
+    page = "<html><body><article><p>Vietnam and Japan sign a port deal.</p></article></body></html>"
+    for path in ("/a/fresh", "/a/old"):
+        feeds.serve(path, page, ctype="text/html")
+    with running(feeds), running(slack):
+        cfg = write_config(tmp_path, feeds, slack)
+        text = cfg.read_text().replace(
+            f'url = "{feeds.url("/courier.xml")}"',
+            f'url = "{feeds.url("/courier.xml")}"\nfetch_full_text = true\nallow_private_hosts = true',
+        )
+        cfg.write_text(text, encoding="utf-8")
+        assert main(["--config", str(cfg), "once"]) == 0
+    assert "held back 1" in capsys.readouterr().err
+    assert [p for p, _ in feeds.requests if p.startswith("/a/")] == ["/a/fresh"]
