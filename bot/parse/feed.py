@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urljoin
@@ -173,6 +174,31 @@ def _absolute(link: str | None, base: str) -> str | None:
 _PLAIN_ABSOLUTE = re.compile(
     r"https?://[A-Za-z0-9.:@%_~!$&'()*+,=-]+(?:/[^?#;\t\r\n]*)?(?:\?[^#\t\r\n]+)?(?:#[^\t\r\n]+)?"
 )
+
+
+#: words that name the format, not the outlet: "VnExpress - RSS", "RSS: Delta Wire", "Home :: X"
+_RSS = r"(?:rss|atom)(?:\s*(?:2\.0|feed))?"
+_FORMAT = rf"{_RSS}|(?:news\s*)?feed|home(?:page)?"
+_SEP = r"(?:[-|–—:»·]+|::)"
+_NOISE_AT_END = re.compile(
+    rf"\s*{_SEP}\s*(?:{_FORMAT})$|\s+{_RSS}$|^(?:{_FORMAT})\s*{_SEP}\s*", re.I
+)
+#: a display name longer than this is cut at a word, with an ellipsis
+OUTLET_NAME_MAX = 60
+
+
+def outlet_name(title: str) -> str | None:
+    """A feed's `<title>` as the name of its outlet in digests and `status`, or None if it has
+    none worth showing: plain text, the words naming the format (RSS, Atom, feed) trimmed from
+    either end, a long title cut at a word."""
+    name = "".join(ch for ch in unicodedata.normalize("NFC", _text(title)) if ch.isprintable())
+    while (trimmed := _NOISE_AT_END.sub("", name).strip()) != name:
+        name = trimmed
+    if re.fullmatch(_FORMAT, name, re.I):
+        return None
+    if len(name) > OUTLET_NAME_MAX:
+        name = name[:OUTLET_NAME_MAX].rsplit(" ", 1)[0].rstrip(" -|:,") + "…"
+    return name or None
 
 
 def _primary_language(tag: str | None) -> str | None:
