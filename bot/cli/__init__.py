@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "rules_cmd",
     "feeds_cmd",
     "service_cmd",
+    "state_cmd",
 )
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
