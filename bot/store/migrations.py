@@ -96,4 +96,15 @@ MIGRATIONS: tuple[str, ...] = (
         updated_at TEXT NOT NULL
     );
     """,
+    # 3: a digest sent as several messages: each part as rendered, and whether the channel accepted it
+    """
+    CREATE TABLE IF NOT EXISTS outbox_parts (
+        outbox_id INTEGER NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,
+        part INTEGER NOT NULL,              -- 1..n, sent in order
+        payload BLOB NOT NULL,              -- the message exactly as the channel gets it
+        item_ids TEXT NOT NULL DEFAULT '[]',  -- the articles this part makes reachable (JSON)
+        sent_at TEXT,                       -- accepted by the channel
+        PRIMARY KEY (outbox_id, part)
+    );
+    """,
 )
