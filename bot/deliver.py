@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -140,15 +141,19 @@ async def _send(
     rendered and stored once, then each part not yet accepted is sent, in order."""
     parts = store.outbox_parts(claimed.id)
     if not parts:
-        digest = build_digest(
-            destination=destination,
-            items=store.outbox_items(claimed.id),
-            key=claimed.key,
-            period_start=claimed.period_start,
-            period_end=claimed.period_end,
-            health=source_health(store, now=now),
-            highlight=highlight,
-            titles=titles,
+        # building a big digest takes seconds: off the event loop, which keeps renewing the lease
+        digest = await asyncio.to_thread(
+            functools.partial(
+                build_digest,
+                destination=destination,
+                items=store.outbox_items(claimed.id),
+                key=claimed.key,
+                period_start=claimed.period_start,
+                period_end=claimed.period_end,
+                health=source_health(store, now=now),
+                highlight=highlight,
+                titles=titles,
+            )
         )
         if digest.is_empty and not destination.send_empty:
             return 0
