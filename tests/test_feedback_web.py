@@ -117,7 +117,7 @@ async def test_page_in_the_items_language(service: Service) -> None:
 async def test_tampered_token_is_403(service: Service, method: str) -> None:
     item = service.stored.item_id("Japan and Vietnam sign coast guard patrol deal")
     good = service.local(service.url(item, "relevant"))
-    payload, mac = good.rsplit("/", 1)[1].split(".")
+    payload, _mac = good.rsplit("/", 1)[1].split(".")
     forged = sign(Ballot(item, "desk-slack", "not_relevant"), secret="guessed-secret-000000")
     bad = [
         good[:-1] + ("A" if good[-1] != "A" else "B"),  # one character of the MAC
