@@ -42,7 +42,7 @@ from bot.models import Clock, utcnow
 from bot.notices import Notice, destination_notices, feed_notice, send_notice
 from bot.notify import Notifier, create_notifier
 from bot.pipeline import FAILED, poll_feed
-from bot.rules import load_rules, rule_titles
+from bot.rules import load_some_rules, rule_titles
 from bot.schedule import (
     DigestSchedule,
     DigestSlot,
@@ -111,7 +111,7 @@ class Daemon:
         self.environ = dict(os.environ if environ is None else environ)
         self.transport = transport
         self.config = load_config()
-        self.ruleset = load_rules(list(self.config.rules.paths))
+        self.ruleset = load_some_rules(self.config.rules.paths)
         self.rule_stamp = rule_files(self.config.rules.paths)
         self.started_at = clock()
         self.last_cycle_at: datetime | None = None
@@ -407,7 +407,7 @@ class Daemon:
     def _load_rules(self, config: Config, *, reason: str) -> bool:
         now = self.clock()
         try:
-            ruleset = load_rules(list(config.rules.paths))
+            ruleset = load_some_rules(config.rules.paths)
         except RuleError as exc:
             log.error(kv("rules_rejected", reason=reason, error=str(exc), kept=len(self.ruleset)))
             record_rules_rejected(self.store, error=str(exc), now=now)

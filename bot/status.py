@@ -107,7 +107,9 @@ class DestinationStatus:
     last_error: str | None
     failing_since: datetime | None
     dead_letters: int
-    next_digest: datetime | None  # None: sent after each poll that found something
+    next_digest: datetime | None  # in `timezone`; None: sent after each poll that found something
+    timezone: str = "UTC"  # the destination's: its schedule is read in it
+    schedule: str | None = None  # the cron schedule as written, or "every 3600s"
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +181,11 @@ def build_status(store: Store, *, config: Config, now: datetime) -> StatusReport
                 last_error=s.last_error,
                 failing_since=s.failing_since,
                 dead_letters=s.dead_letters,
-                next_digest=schedule.next_slot(None, now).send_at if schedule else None,
+                next_digest=schedule.next_slot(None, now).send_at.astimezone(schedule.tz)
+                if schedule
+                else None,
+                timezone=d.timezone,
+                schedule=d.schedule or (f"every {d.every:g}s" if d.every else None),
             )
         )
     return StatusReport(

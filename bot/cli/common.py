@@ -7,16 +7,34 @@ import os
 from pathlib import Path
 
 from bot.config import Config, find_config, load_config, read_env_file
+from bot.errors import ConfigError
 from bot.log import setup_logging
 
 
-def config_from_args(args: argparse.Namespace, *, secrets_required: bool = True) -> Config:
-    """Find, read and validate the config named by --config / $NEWSBOT_CONFIG / defaults."""
+def config_from_args(args: argparse.Namespace, *, sends: bool) -> Config:
+    """Find, read and validate the config named by --config / $NEWSBOT_CONFIG / defaults.
+
+    `sends`: the command delivers something, so every ``${VAR}`` must be set. Commands that only
+    read (status, feeds, rules, digest preview) run without the secrets, e.g. from a root shell
+    where they live only in the unit's EnvironmentFile.
+    """
     environ = dict(os.environ)
     if getattr(args, "env_file", None):
         environ = {**read_env_file(Path(args.env_file)), **environ}
     config = load_config(
-        find_config(args.config, environ), environ=environ, secrets_required=secrets_required
+        find_config(getattr(args, "config", None), environ),
+        environ=environ,
+        secrets_required=sends,
     )
     setup_logging(getattr(args, "log_level", None) or config.log.level)
     return config
+
+
+def optional_config(args: argparse.Namespace) -> Config | None:
+    """The config if one is named or found (secrets optional), else None: for the commands that
+    also work without one (`rules …`, `feeds …`)."""
+    try:
+        find_config(getattr(args, "config", None), os.environ)
+    except ConfigError:
+        return None
+    return config_from_args(args, sends=False)

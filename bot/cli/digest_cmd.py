@@ -112,7 +112,7 @@ def render(digest: Digest, fmt: str, config: Config) -> str:
 def run_preview(args: argparse.Namespace) -> int:
     from bot.store import Store
 
-    config = config_from_args(args)
+    config = config_from_args(args, sends=False)
     config.destination(args.destination)  # unknown name: exit 2 before touching the state file
     with Store(config.state.path) as store:
         digest = next_digest(config, store, args.destination)
@@ -132,7 +132,7 @@ def run_send(args: argparse.Namespace) -> int:
     from bot.rules import load_rules, rule_titles
     from bot.store import Store
 
-    config = config_from_args(args)
+    config = config_from_args(args, sends=True)
     destination = config.destination(args.destination)
     ruleset = load_rules(list(config.rules.paths))
     with (

@@ -34,13 +34,13 @@ def run(args: argparse.Namespace) -> int:
     # imported here so `newsbot --help` stays fast and light
     from bot.cycle import notifiers_for, run_once
     from bot.models import utcnow
-    from bot.rules import load_rules
+    from bot.rules import load_some_rules
     from bot.store import Store
 
-    config = config_from_args(args)
+    config = config_from_args(args, sends=True)
     if args.quiet and not args.log_level:
         setup_logging("warning")  # --quiet: problems only
-    ruleset = load_rules(list(config.rules.paths))
+    ruleset = load_some_rules(config.rules.paths)
     progress = _Progress(total=sum(f.enabled for f in config.feeds))
     with Store(config.state.path) as store, notifiers_for(config, stream=sys.stdout) as notifiers:
         report = asyncio.run(

@@ -14,7 +14,7 @@ from bot.cli.common import config_from_args
 
 if TYPE_CHECKING:
     from bot.scheduler import Daemon
-    from bot.status import StatusReport
+    from bot.status import DestinationStatus, StatusReport
 
 
 def register(sub: Any) -> None:
@@ -47,7 +47,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    config_from_args(args)  # fail fast (exit 2) on a bad config before anything starts
+    config_from_args(args, sends=True)  # fail fast (exit 2) on a bad config before anything starts
     # APScheduler logs every run, unformatted; the daemon's listener logs what matters (missed,
     # skipped, crashed) as key=value lines
     logging.getLogger("apscheduler").setLevel(logging.CRITICAL)
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
 async def _make_daemon(args: argparse.Namespace) -> Daemon:
     from bot.scheduler import Daemon
 
-    return Daemon(load_config=lambda: config_from_args(args))
+    return Daemon(load_config=lambda: config_from_args(args, sends=True))
 
 
 def status(args: argparse.Namespace) -> int:
@@ -79,7 +79,7 @@ def status(args: argparse.Namespace) -> int:
     from bot.status import build_status, to_json
     from bot.store import Store
 
-    config = config_from_args(args)
+    config = config_from_args(args, sends=False)
     with Store(config.state.path) as store:
         report = build_status(store, config=config, now=utcnow())
     print(to_json(report) if args.json else render(report))
@@ -94,6 +94,12 @@ def status(args: argparse.Namespace) -> int:
 def _when(value: datetime | None) -> str:
     # every time in the text report is UTC (digest schedules are computed in their own timezone)
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ") if value else "-"
+
+
+def _local(value: datetime, dest: DestinationStatus) -> str:
+    """A digest time in the destination's own zone, weekday first: what its schedule says."""
+    local = value.strftime("%a %Y-%m-%d %H:%M")
+    return f"{local} {dest.timezone} ({_when(value)}; {dest.schedule})"
 
 
 def render(report: StatusReport) -> str:
@@ -126,7 +132,7 @@ def render(report: StatusReport) -> str:
             lines.append(f"           last error: {f.last_error}")
     lines.append(f"destinations ({len(report.destinations)}, {report.pending} items pending):")
     for dest in report.destinations:
-        nxt = _when(dest.next_digest) if dest.next_digest else "after each poll"
+        nxt = _local(dest.next_digest, dest) if dest.next_digest else "after each poll"
         lines.append(
             f"  {dest.name} ({dest.type}): last sent {_when(dest.last_sent)}, pending "
             f"{dest.pending}, next digest {nxt}"

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config.destinations import destination
-from bot.config.feedback import feedback_config
+from bot.config.feedback import feedback_config, signs_links
 from bot.config.model import (
     DEFAULT_LOCATIONS,
     Config,
@@ -104,7 +104,16 @@ def load_config(
     env_file = top.path_value("env_file")
     if env_file is not None:
         # the real environment wins over the file, as systemd's EnvironmentFile= does
-        env = {**read_env_file(env_file), **env}
+        try:
+            env = {**read_env_file(env_file), **env}
+        except ConfigError as exc:
+            cause = exc.__cause__
+            if not isinstance(cause, OSError):
+                raise  # a syntax error in a file we could read
+            # under systemd the unit's EnvironmentFile= has already set what the file holds, and
+            # the service's user may not read a root-only file: only a variable still missing is
+            # an error, and it says why
+            top.unset_hint = f" (env_file {env_file} cannot be read: {cause.strerror})"
         top.env = env
     if not secrets_required:
         env = _KeepUnset(env)
@@ -135,17 +144,12 @@ def load_config(
 
     top.used.update({"feeds", "destinations"})
     feeds = _list_of_tables(top, "feeds")
-    feed_cfgs = tuple(
-        _feed(Section(f, path=path, loc=loc, table="feeds", index=i, env=env))
-        for i, f in enumerate(feeds)
-    )
+    feed_cfgs = tuple(_feed(top.entry("feeds", i, f)) for i, f in enumerate(feeds))
     _no_duplicates(top, "feeds", [f.url for f in feed_cfgs], "url")
     dests = _list_of_tables(top, "destinations")
+    links = feedback_cfg if feedback_cfg and signs_links(feedback_cfg) else None
     dest_cfgs = tuple(
-        replace(
-            destination(Section(d, path=path, loc=loc, table="destinations", index=i, env=env)),
-            feedback=feedback_cfg,
-        )
+        replace(destination(top.entry("destinations", i, d)), feedback=links)
         for i, d in enumerate(dests)
     )
     _no_duplicates(top, "destinations", [d.name for d in dest_cfgs], "name")

@@ -118,6 +118,31 @@ class ItemsMixin:
             _mark_success(db, feed_url, fetched, now=now)
         return ids
 
+    def queue_matched(
+        self,
+        item_id: int,
+        matches: Sequence[RuleMatch],
+        destinations: Sequence[str],
+        *,
+        now: datetime,
+    ) -> int:
+        """A stored item the current rules match after all (`rules backtest --deliver`): its matches
+        become these, and it is queued for `destinations` it was not queued for. Returns how many."""
+        stamp = iso(now)
+        with self.tx() as db:
+            db.execute("DELETE FROM matches WHERE item_id = ?", (item_id,))
+            db.executemany(
+                "INSERT INTO matches (item_id, rule, score, tags, terms, urgent) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [_match_row(item_id, m) for m in matches],
+            )
+            cur = db.executemany(
+                "INSERT INTO deliveries (destination, item_id, queued_at) VALUES (?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                [(d, item_id, stamp) for d in destinations],
+            )
+        return cur.rowcount
+
 
 def _feed_id(db: sqlite3.Connection, url: str) -> int:
     row = db.execute("SELECT id FROM feeds WHERE url = ?", (url,)).fetchone()
