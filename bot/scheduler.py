@@ -36,6 +36,7 @@ from bot import USER_AGENT
 from bot.config import Config, DestinationConfig, FeedConfig
 from bot.deliver import deliver_owed
 from bot.errors import ConfigError, NewsbotError, RuleError
+from bot.feedback.web import FeedbackService, reconfigure, start_service
 from bot.fetch import Fetcher
 from bot.log import get_logger, kv
 from bot.models import Clock, utcnow
@@ -66,8 +67,6 @@ from bot.workers import worker_pool_for
 
 if TYPE_CHECKING:
     from aiohttp.web import AppRunner
-
-    from bot.feedback.web import FeedbackService
 
 log = get_logger("daemon")
 
@@ -143,12 +142,13 @@ class Daemon:
             async with Fetcher(settings=self.config.fetch, user_agent=USER_AGENT,
                                transport=self.transport) as fetcher:  # fmt: skip
                 self.fetcher = fetcher
+                # first: an address already in use stops the start (exit 1) before any job runs
+                feedback = await self._serve_feedback()
                 self._apply(self.config)
                 record_rules_loaded(store, files=[str(f) for f in self.ruleset.files],
                                     rules=len(self.ruleset), now=self.clock())  # fmt: skip
                 self._add_service_jobs()
                 self.scheduler.start()
-                feedback = await self._serve_feedback()
                 log.info(kv("daemon_started", pid=os.getpid(), feeds=len(self.config.feeds),
                             destinations=len(self.config.destinations),
                             rules=len(self.ruleset)))  # fmt: skip
@@ -165,8 +165,6 @@ class Daemon:
         """Readers' feedback service (`[feedback]`), served from this event loop."""
         if self.config.feedback is None:
             return None
-        from bot.feedback.web import FeedbackService, start_service
-
         self.feedback = FeedbackService(config=self.config.feedback, store=self.store,
                                         rules=lambda: self.ruleset, fetcher=self.fetcher,
                                         clock=self.clock)  # fmt: skip
@@ -433,8 +431,8 @@ class Daemon:
             if config.state.path != self.config.state.path:
                 log.warning(kv("config_partly_applied", reason="[state] path needs a restart"))
             self._apply(config)
-            if self.feedback is not None and config.feedback is not None:
-                self.feedback.config = config.feedback  # a new listen address needs a restart
+            if reconfigure(self.feedback, config.feedback):
+                log.warning(kv("config_partly_applied", reason="[feedback] listen needs a restart"))
             log.info(kv("config_reloaded", reason=reason, feeds=len(config.feeds),
                         destinations=len(config.destinations)))  # fmt: skip
         finally:
