@@ -85,6 +85,15 @@ class RuleErrors(RuleError):
         self.args = ("\n".join(str(e) for e in self.errors),)
 
 
+class LabelledSetError(NewsbotError):
+    """A labelled items file (for `rules eval`) that cannot be read: names the file and line."""
+
+    def __init__(self, message: str, *, path: Path, line: int | None = None) -> None:
+        self.path, self.line = path, line
+        where = f"{path}:{line}" if line is not None else str(path)
+        super().__init__(f"rules: eval: {where}: {message}")
+
+
 class StoreError(NewsbotError):
     pass
 

@@ -108,14 +108,6 @@ class FeedHealth:
 
 
 @dataclass(frozen=True, slots=True)
-class FeedbackLinks:
-    """A digest entry's links for readers' feedback (see bot.feedback.links)."""
-
-    relevant: str
-    not_relevant: str
-
-
-@dataclass(frozen=True, slots=True)
 class Coverage:
     """Another article of the same story, folded into an entry: still linked from the digest."""
 
@@ -123,6 +115,14 @@ class Coverage:
     outlet: str
     title: str
     link: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackLinks:
+    """A digest entry's links for readers' feedback (see bot.feedback.links)."""
+
+    relevant: str
+    not_relevant: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,11 +185,11 @@ class Digest:
     groups: tuple[DigestGroup, ...]
     rules_fired: tuple[str, ...] = ()
     source_health: tuple[FeedHealth, ...] = ()
-    missed_url: str | None = None  # "Missed an article?", when the config has [feedback]
     rule_titles: tuple[tuple[str, str], ...] = ()  # (rule, its `title:`) for readers
     since: datetime | None = None  # a first digest (no period_start): its oldest article's arrival
     part: int = 1  # a digest too big for one message is sent as parts 1..parts
     parts: int = 1
+    missed_url: str | None = None  # "Missed an article?", when the config has [feedback]
 
     @property
     def entries(self) -> tuple[DigestEntry, ...]:

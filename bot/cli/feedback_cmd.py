@@ -42,7 +42,7 @@ def _usage(p: argparse.ArgumentParser) -> int:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    config = config_from_args(args, sends=True)  # the secret signs and checks tokens
+    config = config_from_args(args, sends=True)  # the service signs with its secret
     if config.feedback is None:
         raise ConfigError(
             "no [feedback] section: add listen, base_url and secret (see newsbot.example.toml)",

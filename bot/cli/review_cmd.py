@@ -54,7 +54,7 @@ def run_review(args: argparse.Namespace) -> int:
     from bot.feedback.apply import apply_flags, scores
     from bot.feedback.review import review
 
-    config = config_from_args(args, sends=False)
+    config = config_from_args(args, sends=False)  # review sends nothing
     since = _since(args.since)
     if since is None:
         return 2
