@@ -42,7 +42,7 @@ from bot.log import get_logger, kv
 from bot.models import Clock, utcnow
 from bot.notices import Notice, destination_notices, feed_notice, send_notice
 from bot.notify import Notifier, create_notifier
-from bot.pipeline import FAILED, poll_feed
+from bot.pipeline import FAILED, poll_feed, sync_feeds
 from bot.rules import load_some_rules, rule_titles
 from bot.schedule import (
     DigestSchedule,
@@ -253,7 +253,7 @@ class Daemon:
             d.name: create_notifier(d, http=self.http, stream=sys.stdout)
             for d in config.destinations
         }
-        self.store.sync_feeds([(f.url, f.name) for f in config.feeds])
+        sync_feeds(self.store, config.feeds)
         for job in self.scheduler.get_jobs():
             if job.id.startswith(("feed:", "digest:")):
                 job.remove()
@@ -286,8 +286,8 @@ class Daemon:
     async def poll(self, feed: FeedConfig) -> None:
         outcome = await poll_feed(feed, store=self.store, fetcher=self.fetcher,
                                   ruleset=self.ruleset, destinations=self.config.destinations,
-                                  clock=self.clock,
-                                  workers=self.workers)  # fmt: skip
+                                  clock=self.clock, workers=self.workers,
+                                  urgent_max_age=self.config.fetch.urgent_max_age)  # fmt: skip
         now = self.clock()
         self.last_cycle_at = now
         when = next_poll(now=now, interval=feed.interval, jitter=self.config.service.jitter,

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.age import describe
 from bot.config import Config
 from bot.schedule import DigestSchedule
 from bot.store import Store
@@ -92,6 +93,9 @@ class FeedStatus:
     items: int
     next_poll: datetime | None
     disabled: bool
+    held_back: int = 0  # new items older than max_age when first seen: stored, not delivered
+    held_back_matched: int = 0  # ... of which a rule matched
+    max_age: str = "3d"  # the limit in force for this feed, as the config writes it
 
     @property
     def is_failing(self) -> bool:
@@ -155,7 +159,7 @@ def build_status(store: Store, *, config: Config, now: datetime) -> StatusReport
     known = {f.url: f for f in store.feeds()}
     feeds = tuple(
         FeedStatus(
-            name=c.name,
+            name=f.name if f else c.name,  # a feed without `name` is shown by its own title
             url=c.url,
             last_success=f.last_success_at if f else None,
             last_error=f.last_error if f else None,
@@ -163,6 +167,9 @@ def build_status(store: Store, *, config: Config, now: datetime) -> StatusReport
             items=f.items_total if f else 0,
             next_poll=f.next_poll_at if f else None,
             disabled=f.disabled if f else False,
+            held_back=f.held_back_total if f else 0,
+            held_back_matched=f.held_back_matched if f else 0,
+            max_age=describe(c.max_age),
         )
         for c in config.feeds
         for f in (known.get(c.url),)

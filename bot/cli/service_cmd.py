@@ -128,6 +128,11 @@ def render(report: StatusReport) -> str:
             f"  {mark:8} {f.name}: last success {_when(f.last_success)}, "
             f"failures {f.consecutive_failures}, items {f.items}, next poll {_when(f.next_poll)}"
         )
+        if f.held_back:
+            lines.append(
+                f"           held back {f.held_back} (older than max_age {f.max_age} when first "
+                f"seen; {f.held_back_matched} matched a rule): stored, not delivered"
+            )
         if f.last_error and f.is_failing:
             lines.append(f"           last error: {f.last_error}")
     lines.append(f"destinations ({len(report.destinations)}, {report.pending} items pending):")

@@ -8,7 +8,7 @@ the lock up front (no deadlock-by-upgrade). Schema changes are numbered migratio
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -45,6 +45,8 @@ class FeedState:
     disabled: bool
     disabled_reason: str | None
     items_total: int
+    held_back_total: int = 0  # new items the age policy kept from every destination
+    held_back_matched: int = 0  # ... of which a rule matched
 
     def health(self) -> FeedHealth:
         return FeedHealth(
@@ -122,14 +124,19 @@ class Store(ItemsMixin, OutboxMixin, ServiceStateMixin, FeedbackMixin):
 
     # ------------------------------------------------------------------ feeds
 
-    def sync_feeds(self, feeds: Sequence[tuple[str, str]]) -> None:
-        """Make sure every configured (url, name) has a row; names follow the config."""
+    def sync_feeds(
+        self, feeds: Sequence[tuple[str, str]], *, from_title: Collection[str] = ()
+    ) -> None:
+        """Make sure every configured (url, name) has a row; names follow the config, except for
+        the urls in `from_title` (no name configured): those keep their feed's title once known,
+        and `name` (the host) stands in until then."""
         with self.tx() as db:
             for url, name in feeds:
                 db.execute(
                     "INSERT INTO feeds (url, fetch_url, name) VALUES (?, ?, ?) "
-                    "ON CONFLICT(url) DO UPDATE SET name = excluded.name",
-                    (url, url, name),
+                    "ON CONFLICT(url) DO UPDATE SET name = "
+                    "CASE WHEN ? THEN COALESCE(feeds.title, excluded.name) ELSE excluded.name END",
+                    (url, url, name, url in from_title),
                 )
 
     def feed(self, url: str) -> FeedState:
@@ -257,6 +264,8 @@ def _feed_state(r: sqlite3.Row) -> FeedState:
         disabled=bool(r["disabled"]),
         disabled_reason=r["disabled_reason"],
         items_total=r["items_total"],
+        held_back_total=r["held_back_total"],
+        held_back_matched=r["held_back_matched"],
     )
 
 
