@@ -16,7 +16,7 @@ import asyncio
 import ipaddress
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -88,6 +88,12 @@ class FeedbackService:
 
     def __post_init__(self) -> None:
         self.limiter = RateLimiter(self.config.rate_limit, monotonic=self.monotonic)
+
+    def reconfigure(self, config: FeedbackConfig, *, fetcher: Fetcher) -> None:
+        """A reload's new settings (and the fetcher that replaced a reloaded one)."""
+        if config.rate_limit != self.config.rate_limit:
+            self.limiter = RateLimiter(config.rate_limit, monotonic=self.monotonic)
+        self.config, self.fetcher = config, fetcher
 
 
 def client_of(request: web.Request) -> str:
@@ -245,16 +251,6 @@ def _shown(item: FeedbackItem) -> FeedbackItem:
 
 def _label(lang: str, key: str) -> str:
     return labels(lang)[key]
-
-
-def reconfigure(service: FeedbackService | None, new: FeedbackConfig | None) -> bool:
-    """A reload: the service takes the new secret, base_url and rate; returns True when the new
-    config also wants another listen address (or adds or drops [feedback]): that needs a restart."""
-    served = service.config if service is not None else None
-    if service is not None and served is not None and new is not None:
-        service.config = replace(new, host=served.host, port=served.port)
-        service.limiter = RateLimiter(new.rate_limit, monotonic=service.monotonic)
-    return (served and (served.host, served.port)) != (new and (new.host, new.port))
 
 
 async def start_service(service: FeedbackService) -> web.AppRunner:

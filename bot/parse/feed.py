@@ -188,10 +188,12 @@ OUTLET_NAME_MAX = 60
 
 
 def outlet_name(title: str) -> str | None:
-    """A feed's `<title>` as the name of its outlet in digests and `status`, or None if it has
-    none worth showing: plain text, the words naming the format (RSS, Atom, feed) trimmed from
-    either end, a long title cut at a word."""
-    name = "".join(ch for ch in unicodedata.normalize("NFC", _text(title)) if ch.isprintable())
+    """A feed's `<title>` (plain text already: `_title`) as its outlet's name in digests and
+    `status`, or None if it has none worth showing: the words naming the format (RSS, Atom, feed)
+    trimmed from either end, a long title cut at a word."""
+    name = "".join(
+        ch for ch in unicodedata.normalize("NFC", " ".join(title.split())) if ch.isprintable()
+    )
     while (trimmed := _NOISE_AT_END.sub("", name).strip()) != name:
         name = trimmed
     if re.fullmatch(_FORMAT, name, re.I):
