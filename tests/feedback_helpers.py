@@ -8,6 +8,8 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -56,9 +58,11 @@ ITEMS = [
 
 
 def rss(items: list[tuple[str, str, str]]) -> str:
+    # dated now: an undated item or an old one is held back by the age policy ([fetch] max_age)
+    date = format_datetime(datetime.now(UTC))
     body = "".join(
         f"<item><title>{t}</title><link>{link}</link><guid>{link}</guid>"
-        f"<description>{d}</description></item>"
+        f"<pubDate>{date}</pubDate><description>{d}</description></item>"
         for t, link, d in items
     )
     return (
