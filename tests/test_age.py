@@ -311,3 +311,27 @@ def test_backlog_fetches_no_article_pages(
         assert main(["--config", str(cfg), "once"]) == 0
     assert "held back 1" in capsys.readouterr().err
     assert [p for p, _ in feeds.requests if p.startswith("/a/")] == ["/a/fresh"]
+
+
+async def test_notices_name_an_unnamed_feed_by_its_title(tmp_path: Path) -> None:
+    import bot
+    from bot.config import FeedConfig, FetchConfig
+    from bot.fetch import Fetcher
+    from bot.notices import feed_notice
+    from bot.pipeline import poll_feed, sync_feeds
+    from bot.rules import load_rules
+
+    feeds = FeedServer()
+    feeds.serve("/wire.xml", dated_feed("RSS: Delta Wire", WIRE))
+    feed = FeedConfig(url=feeds.url("/wire.xml"), name="127.0.0.1", named=False)
+    with running(feeds), Store(tmp_path / "s.sqlite3") as store:
+        sync_feeds(store, [feed])
+        async with Fetcher(settings=FetchConfig(), user_agent=bot.USER_AGENT) as fetcher:
+            args = {"store": store, "fetcher": fetcher, "ruleset": load_rules([RULES]),
+                    "destinations": (), "clock": lambda: datetime.now(UTC)}  # fmt: skip
+            first = await poll_feed(feed, **args)  # type: ignore[arg-type]
+            feeds.serve("/wire.xml", "down", status=500)
+            failed = await poll_feed(feed, **args)  # type: ignore[arg-type]
+    assert (first.name, first.held_back) == ("Delta Wire", 2)
+    notice = feed_notice(feed, failed, threshold=1, now=NOW)
+    assert notice is not None and notice.title == "feed failing: Delta Wire"
