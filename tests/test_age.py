@@ -64,7 +64,8 @@ def test_off_switches_each_limit_off() -> None:
         ("VnExpress RSS", "VnExpress"),
         ("Home :: The Diplomat", "The Diplomat"),
         ("NHK | 国際", "NHK | 国際"),
-        ("  <b>Tuoi Tre</b> &amp;\n News ", "Tuoi Tre & News"),
+        ("  Tuoi Tre &\n News ", "Tuoi Tre & News"),
+        ("History of the <blink> tag", "History of the <blink> tag"),  # plain text stays as is
         ("Daily News Feed", "Daily News Feed"),
         ("RSS", None),
         ("", None),
