@@ -29,8 +29,12 @@ class ConfigChange:
         return any(s.startswith("fetch.") for s in self.applied)
 
 
-def config_diff(old: Config, new: Config) -> ConfigChange:
-    """Each changed setting, by its config name (``fetch.concurrency``, ``feeds``, ``log.level``)."""
+def config_diff(old: Config, new: Config, *, workers_running: bool) -> ConfigChange:
+    """Each changed setting, by its config name (``fetch.concurrency``, ``feeds``, ``log.level``).
+
+    `old` is what is in force (`in_force` keeps what waits for a restart as it runs), so a setting
+    that waits is named again by every reload until the restart; `workers_running`: whether the
+    daemon started worker processes."""
     changed: list[str] = []
     for section in ("state", "rules", "fetch", "service", "log"):
         a, b = getattr(old, section), getattr(new, section)
@@ -39,15 +43,16 @@ def config_diff(old: Config, new: Config) -> ConfigChange:
     changed += [
         name for name in ("feeds", "destinations") if getattr(old, name) != getattr(new, name)
     ]
-    if _pooled(old) != _pooled(new):
+    if workers_running != (len(new.feeds) >= POOL_MIN_FEEDS):
         changed.append("workers")
     restart = tuple((s, RESTART_REASONS[s]) for s in changed if s in RESTART_REASONS)
     applied = tuple(s for s in changed if s not in RESTART_REASONS)
     return ConfigChange(applied=applied, needs_restart=restart)
 
 
-def _pooled(config: Config) -> bool:
-    return len(config.feeds) >= POOL_MIN_FEEDS
+def in_force(new: Config, running: Config) -> Config:
+    """`new`, except the settings that need a restart, which stay as `running` has them."""
+    return dataclasses.replace(new, state=dataclasses.replace(new.state, path=running.state.path))
 
 
 def describe(change: ConfigChange) -> str:

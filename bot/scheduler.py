@@ -277,6 +277,7 @@ class Daemon(Upkeep):
                                   workers=self.workers)  # fmt: skip
         now = self.clock()
         self.last_cycle_at = now
+        log.debug(kv("feed_polled", feed=feed.name, status=outcome.status, new=outcome.new))
         when = next_poll(now=now, interval=feed.interval, jitter=self.config.service.jitter,
                          rand=self.rand, failures=outcome.consecutive_failures,
                          max_backoff=self.config.service.max_backoff,
