@@ -152,6 +152,7 @@ def test_reload_applies_what_can_change_live_and_names_what_cannot(harness: Harn
              lambda: "reloaded-agent/1" in _user_agents(h.feeds, "/a.xml"))  # fmt: skip
     wait_for("debug lines", lambda: "level=debug" in h.log())
     code, status = h.status()
+    assert code == 0
     applied = set(status["reload"]["applied"])
     assert {"feeds", "destinations", "rules.paths", "rules.watch", "fetch.user_agent",
             "log.level"} <= applied, applied  # fmt: skip
