@@ -140,7 +140,7 @@ def main() -> None:
                 days=args.days,
                 items=args.items,
                 retention=args.retention,
-            )  # fmt: skip
+            )
         )
     print(f"{'day':>4} {'state on disk':>14} {'items kept':>10} {'hosts':>6} {'backups':>7}")
     for d in days:

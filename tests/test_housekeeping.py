@@ -21,7 +21,7 @@ def test_ninety_days_stay_bounded(tmp_path: Path) -> None:
                 days=90,
                 items=15,
                 retention="30d",
-            )  # fmt: skip
+            )
         )
     # retention 30 days: from then on a day's items come in and a day's go out
     assert days[29].items == 30 * 15
