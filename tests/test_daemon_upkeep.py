@@ -140,6 +140,9 @@ def test_reload_applies_what_can_change_live_and_names_what_cannot(harness: Harn
     h.config()
     h.start()
     wait_for("first delivery", lambda: links(tmp / "archive"))
+    wait_for(
+        "today's backup, made at start", lambda: list((tmp / "state/backups").glob("*.sqlite3"))
+    )
 
     # feeds, destinations, rules paths, [fetch], log level and [rules] watch, in one edit
     h.feeds.serve("/b.xml", rss([("Vietnam and Korea open a tech hub", "https://n.example/k1")]))
