@@ -84,6 +84,11 @@ def test_daemon_unit_has_the_contract() -> None:
         "SystemCallFilter=@system-service",
         "UMask=0077",
         "ExecReload=/bin/kill -HUP $MAINPID",
+        # neither a bad config (2) nor an interpreter the unit cannot run (203/EXEC) is fixed by
+        # restarting; anything else failing gives up after 5 starts in 10 minutes
+        "RestartPreventExitStatus=2 203",
+        "StartLimitIntervalSec=10min",
+        "StartLimitBurst=5",
     ):
         assert re.search(rf"^{re.escape(line)}$", text, re.M), line
     watchdog = re.search(r"^WatchdogSec=(\d+)s$", text, re.M)
@@ -143,6 +148,14 @@ def test_install_is_idempotent_and_uninstall_keeps_state(tmp_path: Path) -> None
     root = _prepared_root(tmp_path)
     first = _install(src, root)
     assert first.returncode == 0, first.stderr + first.stdout
+    # a first install is not started on empty secrets: it says what to fill in, and how to start
+    assert "not started yet" in first.stdout
+    assert "1. fill in: SLACK_WEBHOOK_URL SMTP_PASSWORD (sudoedit /etc/newsbot/newsbot.env)" in (
+        first.stdout.replace(str(root), "")
+    )
+    assert "3. start it: sudo systemctl start newsbot.service" in first.stdout
+    link = root / "usr/local/bin/newsbot"
+    assert os.readlink(link) == INSTALLED_BIN  # `newsbot status` from a root shell
     etc = root / "etc/newsbot"
     newsbot = root / "opt/newsbot/venv/bin/newsbot"
     version = subprocess.run([str(newsbot), "--version"], capture_output=True, text=True)
@@ -162,6 +175,7 @@ def test_install_is_idempotent_and_uninstall_keeps_state(tmp_path: Path) -> None
     (etc / "newsbot.env").write_text("SLACK_WEBHOOK_URL=mine\n")
     again = _install(src, root)
     assert again.returncode == 0, again.stderr
+    assert "not started" not in again.stdout  # the operator's config uses no empty secret
     assert (etc / "newsbot.toml").read_text() == "# mine\n"
     assert (etc / "newsbot.env").read_text() == "SLACK_WEBHOOK_URL=mine\n"
 
@@ -178,6 +192,7 @@ def test_install_is_idempotent_and_uninstall_keeps_state(tmp_path: Path) -> None
     assert removed.returncode == 0, removed.stderr
     assert not (root / "opt/newsbot").exists()
     assert not (root / "etc/systemd/system/newsbot.service").exists()
+    assert not link.is_symlink()
     assert (state / "newsbot.sqlite3").exists() and (etc / "newsbot.toml").exists()
 
     purged = _install(src, root, "--uninstall", "--purge")
@@ -193,3 +208,25 @@ def test_install_rejects_purge_without_uninstall(tmp_path: Path) -> None:
         check=False,
     )
     assert out.returncode != 0 and "--purge" in out.stderr
+
+
+def _home_python() -> str | None:
+    """This test's own interpreter, if it really lives under /root or /home (pyenv, uv)."""
+    real = os.path.realpath(sys.executable)
+    base = os.path.realpath(sys.base_prefix)
+    return real if any(p.startswith(("/root/", "/home/")) for p in (real, base)) else None
+
+
+@pytest.mark.skipif(_home_python() is None, reason="no python under /root or /home here")
+def test_install_refuses_an_interpreter_the_unit_cannot_run(tmp_path: Path) -> None:
+    src = _source_copy(tmp_path)
+    root = tmp_path / "root"
+    root.mkdir()
+    env = dict(os.environ, PYTHON=sys.executable)
+    out = subprocess.run(
+        ["sh", str(src / "deploy/install.sh"), "--root", str(root), "--source", str(src)],
+        capture_output=True, text=True, env=env, check=False, timeout=60,
+    )  # fmt: skip
+    assert out.returncode == 1
+    assert "under /root or /home" in out.stderr and "PYTHON=/usr/bin/python3" in out.stderr
+    assert not (root / "opt/newsbot/venv").exists()
