@@ -136,7 +136,7 @@ if [ ! -e "$etc/newsbot.toml" ]; then
     # state goes where systemd's StateDirectory= puts it: /etc is read-only for the service
     sed 's#^path = "newsbot.sqlite3"#path = "/var/lib/newsbot/newsbot.sqlite3"#' \
         "$src/newsbot.example.toml" >"$etc/newsbot.toml"
-    say "wrote $etc/newsbot.toml: edit it, then: systemctl restart newsbot"
+    say "wrote $etc/newsbot.toml (feeds, destinations, schedules: edit it)"
 fi
 if [ ! -e "$etc/newsbot.env" ]; then
     (umask 077 && cp "$here/newsbot.env.example" "$etc/newsbot.env")
