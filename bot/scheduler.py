@@ -247,8 +247,9 @@ class Daemon(Upkeep):
         every = min(beat, dog) if dog else beat
         self._add("heartbeat", self.heartbeat, IntervalTrigger(seconds=every), grace=None)
         self._add("retry", self.retry, IntervalTrigger(seconds=RETRY_EVERY), grace=None)
-        self._add("housekeeping", self.housekeeping,
-                  IntervalTrigger(seconds=HOUSEKEEPING_EVERY), grace=None)  # fmt: skip
+        if self.scheduler.get_job("housekeeping") is None:  # first at start: today's backup
+            self._add("housekeeping", self.housekeeping, IntervalTrigger(seconds=HOUSEKEEPING_EVERY),
+                      grace=None, next_run_time=self.clock())  # fmt: skip
         if self.config.rules.watch:
             self._add("rules", self.watch_rules, IntervalTrigger(seconds=beat), grace=None)
         else:
@@ -298,6 +299,7 @@ class Daemon(Upkeep):
                                   urgent_max_age=self.config.fetch.urgent_max_age)  # fmt: skip
         now = self.clock()
         self.last_cycle_at = now
+        log.debug(kv("feed_polled", feed=feed.name, status=outcome.status, new=outcome.new))
         when = next_poll(now=now, interval=feed.interval, jitter=self.config.service.jitter,
                          rand=self.rand, failures=outcome.consecutive_failures,
                          max_backoff=self.config.service.max_backoff,

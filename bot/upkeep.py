@@ -26,7 +26,7 @@ from bot.notices import (
     state_notice,
 )
 from bot.notify import Notifier
-from bot.reload import config_diff, describe
+from bot.reload import config_diff, describe, in_force
 from bot.rules import RuleSet, load_some_rules
 from bot.statewatch import StateWatch
 from bot.status import (
@@ -37,6 +37,7 @@ from bot.status import (
     record_rules_rejected,
 )
 from bot.store import Store
+from bot.workers import WorkerPool
 
 if TYPE_CHECKING:
     from bot.feedback.web import FeedbackService
@@ -68,6 +69,7 @@ class Upkeep:
     store: Store
     fetcher: Fetcher
     retired: list[Fetcher]
+    workers: WorkerPool | None
     notifiers: dict[str, Notifier]
     housekeeper: Housekeeper
     watch: StateWatch
@@ -176,7 +178,8 @@ class Upkeep:
             self.rule_stamp = rule_files(config.rules.paths)
             if not self._load_rules(config, reason=reason):
                 return
-            change = config_diff(self.config, config)
+            change = config_diff(self.config, config, workers_running=self.workers is not None)
+            config = in_force(config, self.config)
             if change.fetch:  # new client pools; polls in flight finish on the old ones
                 self.retired.append(self.fetcher)
                 self.fetcher = await self._open_fetcher(config)
