@@ -10,13 +10,14 @@ import asyncio
 import contextlib
 import functools
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.config import DestinationConfig
 from bot.digest import build_digest
+from bot.digest.text import Highlighter
 from bot.errors import DeliveryError, PermanentDeliveryError
 from bot.log import get_logger, kv
 from bot.models import Clock, FeedHealth
@@ -32,8 +33,6 @@ SENT, NOTHING, RETRY, DEAD, BUSY = "sent", "nothing", "retry", "dead", "busy"
 #: first retry after 30 s, doubling, at most an hour apart
 BACKOFF_BASE, BACKOFF_CAP = 30.0, 3600.0
 QUIET_AFTER = timedelta(hours=24)
-
-Highlighter = Callable[[str, Sequence[str]], list[tuple[int, int]]]
 
 
 @dataclass(frozen=True, slots=True)
