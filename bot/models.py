@@ -118,6 +118,14 @@ class Coverage:
 
 
 @dataclass(frozen=True, slots=True)
+class FeedbackLinks:
+    """A digest entry's links for readers' feedback (see bot.feedback.links)."""
+
+    relevant: str
+    not_relevant: str
+
+
+@dataclass(frozen=True, slots=True)
 class DigestEntry:
     item_id: int
     title: str
@@ -132,6 +140,7 @@ class DigestEntry:
     tags: tuple[str, ...] = ()
     # every other article of the same story, folded into this entry and delivered with it
     also: tuple[Coverage, ...] = ()
+    feedback: FeedbackLinks | None = None  # when the config has [feedback]
 
     @property
     def also_covered_by(self) -> tuple[Coverage, ...]:
@@ -180,6 +189,7 @@ class Digest:
     since: datetime | None = None  # a first digest (no period_start): its oldest article's arrival
     part: int = 1  # a digest too big for one message is sent as parts 1..parts
     parts: int = 1
+    missed_url: str | None = None  # "Missed an article?", when the config has [feedback]
 
     @property
     def entries(self) -> tuple[DigestEntry, ...]:
@@ -209,6 +219,11 @@ class RuleMatch:
     tags: tuple[str, ...] = ()
     terms: tuple[str, ...] = ()  # the matched term texts, for highlighting
     urgent: bool = False
+
+    @classmethod
+    def of(cls, r: RuleResult) -> RuleMatch:
+        terms = tuple(dict.fromkeys(h.text for h in r.hits))
+        return cls(rule=r.rule, score=r.score, tags=r.tags, terms=terms, urgent=r.urgent)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ from bot.digest.text import (
     snippet_window,
     strip_html,
 )
+from bot.feedback.links import with_feedback
 from bot.models import (
     Coverage,
     Digest,
@@ -77,7 +78,7 @@ def build_digest(
     groups = _group(stories, tags=destination.tags, titles=titles or {}, highlight=highlight)
     fired = Counter(rule for c in stories for rule in c.entry.rules)
     names = titles or {}
-    return Digest(
+    digest = Digest(
         key=key,
         destination=destination.name,
         title=clean_line(destination.title),
@@ -94,6 +95,7 @@ def build_digest(
         if period_start is None
         else None,
     )
+    return with_feedback(digest, destination.feedback) if destination.feedback else digest
 
 
 def _candidate(
