@@ -15,9 +15,8 @@ import pytest
 
 from bot.config import ConsoleOptions, DestinationConfig
 from bot.digest import build_digest
-from bot.models import Document, PendingItem
+from bot.models import Document, PendingItem, RuleMatch
 from bot.rules import RuleSet, load_rules
-from bot.workers import rule_match
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
@@ -78,7 +77,7 @@ def pending(rules: RuleSet, n: int) -> PendingItem:
     return PendingItem(
         item_id=n, title=title, link=f"https://news.example/{n}", canonical_link=None,
         feed_url="https://news.example/rss", outlet="Desk", lang=lang, published=NOW,
-        fetched_at=NOW, summary=summary, content="", matches=tuple(rule_match(r) for r in found),
+        fetched_at=NOW, summary=summary, content="", matches=tuple(RuleMatch.of(r) for r in found),
     )  # fmt: skip
 
 
