@@ -39,7 +39,7 @@ QUIET_AFTER = timedelta(hours=24)
 class DeliveryOutcome:
     destination: str
     status: str  # sent | nothing | retry | dead | busy
-    items: int = 0
+    items: int = 0  # articles delivered (dead: those in the parts the channel accepted)
     key: str | None = None
     error: str | None = None
     retried: bool = False  # the message was a due retry of an earlier digest
@@ -245,12 +245,14 @@ def _failed(
     dead = isinstance(exc, PermanentDeliveryError) or attempts >= destination.max_attempts
     retry_at = None if dead else now + timedelta(seconds=backoff(attempts, exc.retry_after))
     message = str(exc)
-    store.mark_failed(entry_id, now=now, error=message, retry_at=retry_at, dead=dead)
+    delivered = store.mark_failed(entry_id, now=now, error=message, retry_at=retry_at, dead=dead)
     if dead:
-        # items are released to the next digest; the operator hears about it here and in `status`
+        # items are released to the next digest (but those of parts already accepted, which the
+        # reader has); the operator hears about it here and in `status`
         log.error(kv("digest_dead_lettered", destination=destination.name, key=key,
-                     attempts=attempts, error=message))  # fmt: skip
-        return DeliveryOutcome(destination.name, DEAD, items=items, key=key, error=message)
+                     attempts=attempts, delivered_in_accepted_parts=delivered,
+                     error=message))  # fmt: skip
+        return DeliveryOutcome(destination.name, DEAD, items=delivered, key=key, error=message)
     log.warning(kv("digest_retry", destination=destination.name, key=key, attempts=attempts,
                    retry_at=retry_at.isoformat() if retry_at else None, error=message))  # fmt: skip
     return DeliveryOutcome(destination.name, RETRY, items=items, key=key, error=message)
