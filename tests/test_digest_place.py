@@ -132,3 +132,13 @@ def test_highlight_false_and_exceptions_to_exclusions_are_not_reasons(tmp_path: 
     text = "Japan ministry signs new loan"
     assert [text[s:e] for s, e in rs.highlight(text, ["deal"])] == ["Japan", "loan"]
     assert rs.match(Document(title="Japan new deal"))  # a highlight: false term still matches
+
+
+def test_the_shipped_rules_never_show_generic_words_as_reasons(rules: RuleSet) -> None:
+    for text, generic in (
+        ("両国の政府はベトナムと日本の協力を確認", {"両国", "政府"}),
+        ("Japan and Vietnam sign an agreement", {"agreement"}),
+        ("Thủ tướng Việt Nam gặp Thủ tướng Nhật Bản", {"gặp"}),
+    ):
+        shown = {text[s:e] for s, e in rules.highlight(text, rules.names)}
+        assert shown and not shown & generic, (text, shown)
