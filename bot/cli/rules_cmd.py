@@ -386,7 +386,8 @@ def run_backtest(args: argparse.Namespace) -> int:
         f"{result.items} stored items since {args.since}: {len(result.added)} would be added, "
         f"{len(result.dropped)} dropped, {len(result.changed)} matched by other rules"
     )
-    print(scores_line(votes))
+    if votes.relevant or votes.not_relevant or votes.missed:  # only where readers voted
+        print(scores_line(votes))
     for title, rows in (
         ("ADDED", result.added),
         ("DROPPED", result.dropped),
