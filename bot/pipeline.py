@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -205,6 +206,8 @@ async def poll_feed(
         )  # fmt: skip
     except FetchError as exc:
         return _failed(feed, exc, store=store, clock=clock)
+    except sqlite3.Error:
+        raise  # the state itself, not this feed: recording a feed failure would fail the same way
     except Exception as exc:  # the per-feed boundary: a bug on one feed must not stop the cycle
         log.exception(kv("feed_crashed", feed=feed.name, error=type(exc).__name__))
         return _failed(feed, exc, store=store, clock=clock)

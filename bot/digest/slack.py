@@ -62,6 +62,9 @@ def entry_text(e: EntryView) -> str:
     lines = [head, f"_{escape(e.meta)}_"]
     if e.snippet:
         lines.append(snippet_mrkdwn(e.snippet))
+    if e.feedback:
+        lines.append(f"{linked('Relevant', e.feedback.relevant)} · "
+                     f"{linked('Not relevant', e.feedback.not_relevant)}")  # fmt: skip
     return "\n".join(lines)
 
 
@@ -156,6 +159,8 @@ def footer_blocks(view: DigestView) -> list[Block]:
     else:
         lines.append("*Source health:* every feed fetched normally.")
     lines.append(f"Times in {escape(view.timezone)}")
+    if view.missed_url:
+        lines.append(linked("Missed an article?", view.missed_url))
     # chunk the footer into context blocks that each stay under the per-text limit
     blocks: list[Block] = []
     chunk: list[str] = []

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from bot.digest.text import clean_line, clip, segments
-from bot.models import Coverage, Digest, DigestEntry, FeedHealth
+from bot.models import Coverage, Digest, DigestEntry, FeedbackLinks, FeedHealth
 
 TITLE_CHARS = 300  # display cap for a pathological title; the link still leads to the article
 ERROR_CHARS = 140
@@ -39,6 +39,7 @@ class EntryView:
     more_from_outlet: tuple[CoverageView, ...]  # this outlet's own near-duplicates (updates)
     rules: tuple[str, ...]
     score: float
+    feedback: FeedbackLinks | None = None  # "Relevant" / "Not relevant" links (bot.feedback.links)
 
     @property
     def meta(self) -> str:
@@ -77,6 +78,7 @@ class DigestView:
     health: tuple[HealthView, ...]
     part: int = 1
     parts: int = 1
+    missed_url: str | None = None  # "Missed an article?" (bot.feedback.links)
 
     @property
     def part_label(self) -> str:
@@ -209,6 +211,7 @@ def entry_view(e: DigestEntry, number: int, tz: ZoneInfo, end: datetime) -> Entr
         more_from_outlet=coverage_views(e.more_from_outlet, e.link),
         rules=e.rules,
         score=e.score,
+        feedback=e.feedback,
     )
 
 
@@ -246,6 +249,7 @@ def digest_view(digest: Digest) -> DigestView:
         rules_fired=tuple((named.get(r) or r, fired.get(r, 0)) for r in digest.rules_fired),
         part=digest.part,
         parts=digest.parts,
+        missed_url=digest.missed_url,
         health=tuple(
             HealthView(
                 name=clean_line(h.name) or clean_line(h.url),

@@ -20,6 +20,7 @@ from bot.store.feedback import FeedbackItem, FeedbackMixin, FeedbackRow
 from bot.store.items import FetchSuccess, ItemsMixin, NewItem
 from bot.store.migrations import MIGRATIONS
 from bot.store.outbox import OutboxMixin, chunks
+from bot.store.safety import check_before_open, state_error
 from bot.store.state import ServiceStateMixin
 from bot.store.timefmt import dt, iso
 
@@ -62,6 +63,7 @@ class FeedState:
 class Store(ItemsMixin, OutboxMixin, ServiceStateMixin, FeedbackMixin):
     def __init__(self, path: Path | str, *, busy_timeout_ms: int = 10_000) -> None:
         self.path = Path(path)
+        check_before_open(self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # isolation_level=None: we issue BEGIN IMMEDIATE ourselves
@@ -72,18 +74,24 @@ class Store(ItemsMixin, OutboxMixin, ServiceStateMixin, FeedbackMixin):
                 timeout=busy_timeout_ms / 1000,
             )
         except sqlite3.Error as exc:
-            raise StoreError(f"store: cannot open {self.path}: {exc}") from exc
+            raise state_error(exc, self.path) from exc
+        except OSError as exc:  # the folder cannot be made
+            raise StoreError(f"store: cannot open {self.path}: {exc.strerror}") from exc
         try:
             self.db.row_factory = sqlite3.Row
             self.db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            # a new file: freed pages go back to the disk after pruning (PRAGMA incremental_vacuum)
+            self.db.execute("PRAGMA auto_vacuum = INCREMENTAL")
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA synchronous = NORMAL")
             self.db.execute("PRAGMA foreign_keys = ON")
+            # reads the schema: a damaged first page or schema says so now, not mid-command
+            self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()
             self.migrate()
         except BaseException as exc:
             self.db.close()  # a store that failed to open holds no connection (a newer schema)
             if isinstance(exc, sqlite3.Error):
-                raise StoreError(f"store: cannot open {self.path}: {exc}") from exc
+                raise state_error(exc, self.path) from exc
             raise
 
     def close(self) -> None:
@@ -104,6 +112,16 @@ class Store(ItemsMixin, OutboxMixin, ServiceStateMixin, FeedbackMixin):
             self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
+
+    def checkpoint(self) -> None:
+        """Move the WAL into the database and truncate it to nothing."""
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
+    def reclaim(self) -> None:
+        """After pruning: free pages back to the file system (files made with auto_vacuum), and
+        fresh planner statistics."""
+        self.db.execute("PRAGMA incremental_vacuum").fetchall()
+        self.db.execute("PRAGMA optimize")
 
     @property
     def schema_version(self) -> int:
