@@ -75,11 +75,16 @@ def check_before_open(path: Path) -> None:
         raise StoreError(f"store: {path} is not an SQLite database: {recovery(path)}")
 
 
+def is_damaged(exc: sqlite3.Error) -> bool:
+    """The file itself is bad (restore a backup), not merely unwritable for now (a full disk)."""
+    return any(w in str(exc).lower() for w in _DAMAGED)
+
+
 def state_error(exc: sqlite3.Error, path: Path) -> StoreError:
     """One line for an SQLite error on the state file: what is wrong and the way out."""
     text = str(exc)
     low = text.lower()
-    if any(w in low for w in _DAMAGED):
+    if is_damaged(exc):
         return StoreError(f"store: {path} is damaged ({text}): {recovery(path)}")
     if any(w in low for w in _READ_ONLY) or not _writable(path):
         return StoreError(
