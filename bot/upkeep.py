@@ -4,6 +4,7 @@ apart so each file stays readable; it works on the daemon's attributes, declared
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import sqlite3
@@ -37,6 +38,7 @@ from bot.status import (
     record_rules_rejected,
 )
 from bot.store import Store
+from bot.store.safety import is_damaged, state_error
 from bot.workers import WorkerPool
 
 if TYPE_CHECKING:
@@ -81,6 +83,9 @@ class Upkeep:
     _add_service_jobs: Callable[[], None]
     _open_fetcher: Callable[[Config], Coroutine[Any, Any, Fetcher]]
     feedback: FeedbackService | None
+    _spawn: Callable[[Coroutine[Any, Any, None]], None]
+    stopping: asyncio.Event
+    exit_code: int
 
     # ------------------------------------------------------------------ health
 
@@ -115,12 +120,23 @@ class Upkeep:
                 f"{len(report.failing_feeds)} failing; {report.pending} items pending; "
                 f"{rules}{restart}")  # fmt: skip
 
-    async def _state_failed(self, exc: sqlite3.Error) -> None:
+    def _state_failed(self, exc: sqlite3.Error) -> None:
+        """A write to the state failed: said once per episode (log, STATUS=, one notice). A damaged
+        file will not heal: the daemon stops with exit 1, the way out in its last log line."""
+        if is_damaged(exc):
+            if not self.stopping.is_set():
+                log.error(kv("state_damaged", error=str(state_error(exc, self.store.path))))
+                self.exit_code = 1
+                self.stopping.set()
+            return
         problem = self.watch.failed(exc, now=self.clock())
         if problem is None:
             return  # said already
         log.error(kv("state_unwritable", file=self.store.path, error=problem))
         self._tell_systemd(f"STATUS={self.status_line()}")
+        self._spawn(self._state_notice(problem))
+
+    async def _state_notice(self, problem: str) -> None:
         target = self._destination(self.config.service.notice_destination or "")
         notifier = self.notifiers.get(target.name) if target else None
         try:
