@@ -17,7 +17,7 @@ from bot.models import Document, RuleResult, TermHit
 from bot.rules.compile import Test, found_keys, key
 from bot.rules.model import FIELD_WEIGHT, FIELDS, Near, Node, Rule, Term, TermRef
 from bot.rules.ops import NEAR, anchor, carrying_refs, compile_condition, conjuncts, operator
-from bot.rules.scan import MAX_HITS_PER_TERM, FieldText, Scanner
+from bot.rules.scan import MAX_HITS_PER_TERM, FieldText, Scanner, merge_spans
 from bot.rules.text import NormalizedText, plain_text
 
 __all__ = ["MAX_HITS_PER_TERM", "FieldText", "Prepared", "RuleSet", "Trace"]
@@ -186,14 +186,7 @@ class RuleSet:
         shown = self._topic if topic_only else self._shown
         wanted = frozenset().union(*(shown.get(name, frozenset()) for name in rules))
         hits = self._scanner.scan(NormalizedText.of(text))
-        spans = sorted(s for tid, found in hits.items() if tid in wanted for s in found)
-        merged: list[tuple[int, int]] = []
-        for s, e in spans:
-            if merged and s <= merged[-1][1]:
-                merged[-1] = (merged[-1][0], max(merged[-1][1], e))
-            else:
-                merged.append((s, e))
-        return merged
+        return merge_spans(s for tid, found in hits.items() if tid in wanted for s in found)
 
     def covers(self, text: str) -> bool:
         """Does any term of any rule occur in `text`?"""

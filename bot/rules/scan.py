@@ -14,7 +14,7 @@ when asked for (`FieldText.hits`: `near:`, the hits of a matching rule, `explain
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from functools import partial
 from operator import itemgetter
 from typing import Any
@@ -37,6 +37,21 @@ _second = itemgetter(1)
 
 def overlap(a: Span, b: Span) -> bool:
     return a[0] < b[1] and b[0] < a[1]
+
+
+def merge_spans(spans: Iterable[Span]) -> list[Span]:
+    """Sorted, non-overlapping, non-empty spans: touching or overlapping ones joined.
+
+    The one definition: highlights (`RuleSet.highlight`), digest snippets (bot/digest/text.py)
+    and `rules explain` output merge spans with it.
+    """
+    out: list[Span] = []
+    for start, end in sorted(s for s in spans if s[1] > s[0] >= 0):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
 
 
 def accepts(term: Term, text: str, start: int) -> bool:
