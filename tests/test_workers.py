@@ -163,8 +163,3 @@ def test_a_single_threaded_process_forks_its_workers_with_the_rules_in_memory(
     else:
         assert report["forked"] is False
         assert report["rules_files"] == ["rules-1.pickle"]
-
-
-def test_the_daemon_pool_never_forks() -> None:
-    with worker_pool_for(POOL_MIN_FEEDS, workers=2) as workers:
-        assert workers is not None and not workers.forked
