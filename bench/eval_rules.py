@@ -26,7 +26,6 @@ import re
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,31 +34,14 @@ sys.path.insert(0, str(ROOT))
 from bot.cli.demo import serve_folder  # noqa: E402
 from bot.models import Document  # noqa: E402
 from bot.rules import load_rules  # noqa: E402
+from bot.rules.evaluate import LabelledItem, outcome, read_labelled, tally  # noqa: E402
 from tests.servers import MailSink, SlackReceiver, running, smtp_server  # noqa: E402
 
 PRECISION_TARGET, RECALL_TARGET = 0.95, 0.90
 
 
-@dataclass(frozen=True)
-class Labelled:
-    id: str
-    lang: str
-    title: str
-    summary: str
-    link: str
-    label: int
-
-
-def read_items(eval_dir: Path) -> list[Labelled]:
-    out = []
-    with (eval_dir / "dev-items.jsonl").open(encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                d = json.loads(line)
-                out.append(
-                    Labelled(d["id"], d["lang"], d["title"], d["summary"], d["link"], d["label"])
-                )
-    return out
+def read_items(eval_dir: Path) -> list[LabelledItem]:
+    return read_labelled(eval_dir / "dev-items.jsonl")
 
 
 # --------------------------------------------------------------------------- loopback servers
@@ -162,7 +144,7 @@ def email_links(mail: MailSink) -> set[str]:
     return links
 
 
-def run_direct(items: list[Labelled], rule_paths: list[Path]) -> dict[str, set[str]]:
+def run_direct(items: list[LabelledItem], rule_paths: list[Path]) -> dict[str, set[str]]:
     rs = load_rules(rule_paths)
     hits = {
         it.link
@@ -175,26 +157,25 @@ def run_direct(items: list[Labelled], rule_paths: list[Path]) -> dict[str, set[s
 # --------------------------------------------------------------------------- scoring
 
 
-def score(name: str, items: list[Labelled], predicted: set[str]) -> bool:
-    def pr(subset: list[Labelled]) -> tuple[float, float, int, int, int]:
-        tp = sum(1 for i in subset if i.label and i.link in predicted)
-        fp = sum(1 for i in subset if not i.label and i.link in predicted)
-        fn = sum(1 for i in subset if i.label and i.link not in predicted)
-        p = tp / (tp + fp) if tp + fp else 1.0
-        r = tp / (tp + fn) if tp + fn else 1.0
-        return p, r, tp, fp, fn
-
-    p, r, tp, fp, fn = pr(items)
-    print(f"\n== {name}: precision {p:.3f}  recall {r:.3f}  (tp={tp} fp={fp} fn={fn})")
-    for lang in sorted({i.lang for i in items}):
-        lp, lr, ltp, lfp, lfn = pr([i for i in items if i.lang == lang])
-        print(f"   {lang}: precision {lp:.3f}  recall {lr:.3f}  (tp={ltp} fp={lfp} fn={lfn})")
+def score(name: str, items: list[LabelledItem], predicted: set[str]) -> bool:
+    """Scored by the code `newsbot rules eval` uses, on what reached the channel (by link)."""
+    results = tally((i.lang, outcome(label=i.label, predicted=i.link in predicted)) for i in items)
+    whole = results[-1]
+    print(
+        f"\n== {name}: precision {whole.precision:.3f}  recall {whole.recall:.3f}  "
+        f"(tp={whole.tp} fp={whole.fp} fn={whole.fn})"
+    )
+    for s in results[:-1]:
+        print(
+            f"   {s.lang}: precision {s.precision:.3f}  recall {s.recall:.3f}  "
+            f"(tp={s.tp} fp={s.fp} fn={s.fn})"
+        )
     for i in items:
         got = i.link in predicted
-        if got != bool(i.label):
+        if got != i.label:
             kind = "FALSE POSITIVE" if got else "FALSE NEGATIVE"
             print(f"   {kind} {i.id} [{i.lang}] {i.title}")
-    return p >= PRECISION_TARGET and r >= RECALL_TARGET
+    return whole.precision >= PRECISION_TARGET and whole.recall >= RECALL_TARGET
 
 
 def check_seeds(seeds: Path, rule_paths: list[Path]) -> bool:

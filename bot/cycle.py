@@ -61,6 +61,7 @@ async def run_once(
                 clock=clock,
                 on_done=on_feed_done,
                 workers=workers,
+                urgent_max_age=config.fetch.urgent_max_age,
             )
     # `once` means "now": a destination that failed earlier is retried without waiting for backoff
     deliveries = await deliver_all(

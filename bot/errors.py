@@ -7,6 +7,7 @@ Hierarchy::
     ├── RuleError            bad rule file (exit 2): carries .path, .line, .col
     │   └── RuleErrors       several rule files are bad: .errors, one RuleError per file
     ├── StoreError           the state database cannot be opened or migrated
+    ├── FeedbackError        a feedback token we did not sign, or a rule file --apply cannot edit
     ├── FetchError           one feed could not be fetched or parsed; carries .url
     │   ├── FeedGone         HTTP 410: the feed is disabled
     │   ├── RateLimited      HTTP 429 / 503 with Retry-After; carries .retry_after
@@ -84,7 +85,20 @@ class RuleErrors(RuleError):
         self.args = ("\n".join(str(e) for e in self.errors),)
 
 
+class LabelledSetError(NewsbotError):
+    """A labelled items file (for `rules eval`) that cannot be read: names the file and line."""
+
+    def __init__(self, message: str, *, path: Path, line: int | None = None) -> None:
+        self.path, self.line = path, line
+        where = f"{path}:{line}" if line is not None else str(path)
+        super().__init__(f"rules: eval: {where}: {message}")
+
+
 class StoreError(NewsbotError):
+    pass
+
+
+class FeedbackError(NewsbotError):
     pass
 
 

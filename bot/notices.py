@@ -40,9 +40,9 @@ def feed_notice(
         return None
     return Notice(
         key=f"feed:{feed.url}:{now.isoformat()}",
-        title=f"feed failing: {feed.name}",
+        title=f"feed failing: {outcome.name}",  # the feed's title when the config names none
         text=(
-            f"Feed {feed.name} ({feed.url}) failed {threshold} times in a row. "
+            f"Feed {outcome.name} ({feed.url}) failed {threshold} times in a row. "
             f"Last error: {outcome.error}"
         ),
     )

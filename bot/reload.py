@@ -16,6 +16,8 @@ from bot.workers import POOL_MIN_FEEDS
 RESTART_REASONS = {
     "state.path": "the daemon holds the state database open",
     "workers": f"worker processes start with the daemon (they run from {POOL_MIN_FEEDS} feeds up)",
+    "feedback": "the feedback service starts and stops with the daemon",
+    "feedback.listen": "the feedback service binds its address when the daemon starts",
 }
 
 
@@ -43,6 +45,7 @@ def config_diff(old: Config, new: Config, *, workers_running: bool) -> ConfigCha
     changed += [
         name for name in ("feeds", "destinations") if getattr(old, name) != getattr(new, name)
     ]
+    changed += _feedback_changes(old, new)
     if workers_running != (len(new.feeds) >= POOL_MIN_FEEDS):
         changed.append("workers")
     restart = tuple((s, RESTART_REASONS[s]) for s in changed if s in RESTART_REASONS)
@@ -52,7 +55,26 @@ def config_diff(old: Config, new: Config, *, workers_running: bool) -> ConfigCha
 
 def in_force(new: Config, running: Config) -> Config:
     """`new`, except the settings that need a restart, which stay as `running` has them."""
-    return dataclasses.replace(new, state=dataclasses.replace(new.state, path=running.state.path))
+    cfg = dataclasses.replace(new, state=dataclasses.replace(new.state, path=running.state.path))
+    a, b = running.feedback, new.feedback
+    if (a is None) != (b is None):  # turned on or off: the service starts and stops with the daemon
+        return dataclasses.replace(cfg, feedback=a)
+    if a is not None and b is not None and (a.host, a.port) != (b.host, b.port):
+        return dataclasses.replace(cfg, feedback=dataclasses.replace(b, host=a.host, port=a.port))
+    return cfg
+
+
+def _feedback_changes(old: Config, new: Config) -> list[str]:
+    """``[feedback]`` turned on or off, or which of its settings changed (host and port: listen)."""
+    a, b = old.feedback, new.feedback
+    if a == b:
+        return []
+    if a is None or b is None:
+        return ["feedback"]
+    names = {"host": "listen", "port": "listen"}
+    changed = (names.get(f.name, f.name) for f in dataclasses.fields(a)
+               if getattr(a, f.name) != getattr(b, f.name))  # fmt: skip
+    return [f"feedback.{name}" for name in dict.fromkeys(changed)]
 
 
 def describe(change: ConfigChange) -> str:

@@ -26,7 +26,7 @@ import sqlite3
 import sys
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
@@ -44,7 +44,7 @@ from bot.log import get_logger, kv
 from bot.models import Clock, utcnow
 from bot.notices import feed_notice
 from bot.notify import Notifier, create_notifier
-from bot.pipeline import FAILED, poll_feed
+from bot.pipeline import FAILED, poll_feed, sync_feeds
 from bot.rules import load_some_rules, rule_titles
 from bot.schedule import (
     DigestSchedule,
@@ -63,6 +63,11 @@ from bot.store import Store
 from bot.store.safety import is_damaged
 from bot.upkeep import Upkeep, rule_files
 from bot.workers import worker_pool_for
+
+if TYPE_CHECKING:
+    from aiohttp.web import AppRunner
+
+    from bot.feedback.web import FeedbackService
 
 log = get_logger("daemon")
 
@@ -100,6 +105,7 @@ class Daemon(Upkeep):
         self.abandoned = 0  # jobs still running when the stop grace ran out
         self.exit_code = 0  # 1: the state file turned out damaged
         self.stopping = asyncio.Event()
+        self.feedback: FeedbackService | None = None
         self.housekeeper = Housekeeper(retention=self.config.state.retention)
         self.watch = StateWatch(self.config.state.path, quiet=2 * self.config.service.heartbeat)
         self.retired: list[Fetcher] = []  # replaced by a reload; closed once no poll can use them
@@ -128,6 +134,8 @@ class Daemon(Upkeep):
             self.workers = workers
             self.fetcher = await self._open_fetcher(self.config)
             try:
+                # first: an address already in use stops the start (exit 1) before any job runs
+                feedback = await self._serve_feedback()
                 self._apply(self.config)
                 try:  # a full disk at start: run all the same, say so, retry in every job
                     record_rules_loaded(store, files=[str(f) for f in self.ruleset.files],
@@ -146,11 +154,24 @@ class Daemon(Upkeep):
                 self._tell_systemd("READY=1", f"STATUS={self.status_line()}")
                 await self.stopping.wait()
                 await self._stop()
+                if feedback is not None:
+                    await feedback.cleanup()
             finally:
                 for fetcher in (self.fetcher, *self.retired):
                     await fetcher.__aexit__(None, None, None)
         self.http.close()
         return self.exit_code
+
+    async def _serve_feedback(self) -> AppRunner | None:
+        """Readers' feedback service (`[feedback]`), served from this event loop."""
+        if self.config.feedback is None:
+            return None
+        from bot.feedback.web import FeedbackService, start_service
+
+        self.feedback = FeedbackService(config=self.config.feedback, store=self.store,
+                                        rules=lambda: self.ruleset, fetcher=self.fetcher,
+                                        clock=self.clock)  # fmt: skip
+        return await start_service(self.feedback)
 
     async def _open_fetcher(self, config: Config) -> Fetcher:
         fetcher = Fetcher(settings=config.fetch, user_agent=USER_AGENT, transport=self.transport)
@@ -250,7 +271,7 @@ class Daemon(Upkeep):
             for d in config.destinations
         }
         try:
-            self.store.sync_feeds([(f.url, f.name) for f in config.feeds])
+            sync_feeds(self.store, config.feeds)
         except sqlite3.Error as exc:
             if is_damaged(exc):
                 raise
@@ -290,8 +311,8 @@ class Daemon(Upkeep):
     async def poll(self, feed: FeedConfig) -> None:
         outcome = await poll_feed(feed, store=self.store, fetcher=self.fetcher,
                                   ruleset=self.ruleset, destinations=self.config.destinations,
-                                  clock=self.clock,
-                                  workers=self.workers)  # fmt: skip
+                                  clock=self.clock, workers=self.workers,
+                                  urgent_max_age=self.config.fetch.urgent_max_age)  # fmt: skip
         now = self.clock()
         self.last_cycle_at = now
         log.debug(kv("feed_polled", feed=feed.name, status=outcome.status, new=outcome.new))

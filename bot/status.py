@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.age import describe
 from bot.config import Config
 from bot.schedule import DigestSchedule
 from bot.store import Store
 from bot.store.safety import backups, free_bytes, size_on_disk
 from bot.store.timefmt import dt, iso
+
+#: `status` counts readers' feedback over this many days
+FEEDBACK_DAYS = 7
 
 RULES, DAEMON, RELOAD = "rules", "daemon", "reload"
 #: less free space than this where the state lives: the daemon cannot record anything
@@ -108,6 +112,9 @@ class FeedStatus:
     items: int
     next_poll: datetime | None
     disabled: bool
+    held_back: int = 0  # new items older than max_age when first seen: stored, not delivered
+    held_back_matched: int = 0  # ... of which a rule matched
+    max_age: str = "3d"  # the limit in force for this feed, as the config writes it
 
     @property
     def is_failing(self) -> bool:
@@ -123,7 +130,9 @@ class DestinationStatus:
     last_error: str | None
     failing_since: datetime | None
     dead_letters: int
-    next_digest: datetime | None  # None: sent after each poll that found something
+    next_digest: datetime | None  # in `timezone`; None: sent after each poll that found something
+    timezone: str = "UTC"  # the destination's: its schedule is read in it
+    schedule: str | None = None  # the cron schedule as written, or "every 3600s"
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +180,8 @@ class StatusReport:
     rules: RulesStatus | None
     feeds: tuple[FeedStatus, ...]
     destinations: tuple[DestinationStatus, ...]
+    #: readers' votes of the last FEEDBACK_DAYS days per verdict (relevant, not_relevant, missed)
+    feedback: dict[str, int] = field(default_factory=dict)
     reload: ReloadStatus | None = None
     state: StateFileStatus | None = None
 
@@ -189,7 +200,7 @@ def build_status(store: Store, *, config: Config, now: datetime) -> StatusReport
     known = {f.url: f for f in store.feeds()}
     feeds = tuple(
         FeedStatus(
-            name=c.name,
+            name=f.name if f else c.name,  # a feed without `name` is shown by its own title
             url=c.url,
             last_success=f.last_success_at if f else None,
             last_error=f.last_error if f else None,
@@ -197,6 +208,9 @@ def build_status(store: Store, *, config: Config, now: datetime) -> StatusReport
             items=f.items_total if f else 0,
             next_poll=f.next_poll_at if f else None,
             disabled=f.disabled if f else False,
+            held_back=f.held_back_total if f else 0,
+            held_back_matched=f.held_back_matched if f else 0,
+            max_age=describe(c.max_age),
         )
         for c in config.feeds
         for f in (known.get(c.url),)
@@ -215,7 +229,11 @@ def build_status(store: Store, *, config: Config, now: datetime) -> StatusReport
                 last_error=s.last_error,
                 failing_since=s.failing_since,
                 dead_letters=s.dead_letters,
-                next_digest=schedule.next_slot(None, now).send_at if schedule else None,
+                next_digest=schedule.next_slot(None, now).send_at.astimezone(schedule.tz)
+                if schedule
+                else None,
+                timezone=d.timezone,
+                schedule=d.schedule or (f"every {d.every:g}s" if d.every else None),
             )
         )
     return StatusReport(
@@ -224,6 +242,7 @@ def build_status(store: Store, *, config: Config, now: datetime) -> StatusReport
         rules=_rules(get_state(store, RULES)),
         feeds=feeds,
         destinations=tuple(destinations),
+        feedback=store.feedback_counts(now - timedelta(days=FEEDBACK_DAYS)),
         reload=_reload(get_state(store, RELOAD)),
         state=_state_file(store.path),
     )

@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Callable, Coroutine
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.config import Config, DestinationConfig
 from bot.errors import ConfigError, NewsbotError, RuleError
@@ -40,6 +40,9 @@ from bot.status import (
 from bot.store import Store
 from bot.store.safety import is_damaged, state_error
 from bot.workers import WorkerPool
+
+if TYPE_CHECKING:
+    from bot.feedback.web import FeedbackService
 
 log = get_logger("daemon")
 
@@ -82,6 +85,7 @@ class Upkeep:
     _spawn: Callable[[Coroutine[Any, Any, None]], None]
     stopping: asyncio.Event
     exit_code: int
+    feedback: FeedbackService | None
 
     # ------------------------------------------------------------------ health
 
@@ -196,6 +200,9 @@ class Upkeep:
                 self.retired.append(self.fetcher)
                 self.fetcher = await self._open_fetcher(config)
             self._apply(config)  # feeds, destinations; the rest is read from self.config
+            if self.feedback is not None and config.feedback is not None:
+                # base_url, secret, rate limit; a new listen address waits for a restart
+                self.feedback.reconfigure(config.feedback, fetcher=self.fetcher)
             self._add_service_jobs()  # heartbeat, watch
             record_reload(self.store, applied=change.applied, needs_restart=change.needs_restart,
                           now=self.clock())  # fmt: skip

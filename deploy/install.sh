@@ -53,7 +53,7 @@ etc="$root/etc/newsbot"
 state="$root/var/lib/newsbot"
 units="$root/etc/systemd/system"
 bin="$root/usr/local/bin"
-all_units="newsbot.service newsbot-once.service newsbot-once.timer"
+all_units="newsbot.service newsbot-once.service newsbot-once.timer newsbot-feedback.service"
 
 # With --root nothing runs: systemctl only edits the symlinks under that root.
 systemctl_() {

@@ -2,7 +2,7 @@
 
 Each subcommand lives in its own module exposing ``register(subparsers)``; the module sets
 ``func`` on its parser, a callable ``(args) -> int``. Library errors are translated here:
-ConfigError / RuleError -> exit 2 with their located message; any other NewsbotError -> exit 1.
+ConfigError / RuleError / LabelledSetError -> exit 2 with their located message; any other NewsbotError -> exit 1.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterator, Sequence
 
 from bot import __version__
-from bot.errors import ConfigError, NewsbotError, RuleError
+from bot.errors import ConfigError, LabelledSetError, NewsbotError, RuleError
 
 #: subcommand modules under bot.cli, in the order --help lists them
 COMMAND_MODULES: tuple[str, ...] = (
@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "rules_cmd",
     "feeds_cmd",
     "service_cmd",
+    "feedback_cmd",
     "state_cmd",
 )
 
@@ -90,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.func(args)
         return code
-    except (ConfigError, RuleError) as exc:
+    except (ConfigError, RuleError, LabelledSetError) as exc:
         print(f"newsbot: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except NewsbotError as exc:

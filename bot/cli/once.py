@@ -96,6 +96,11 @@ def _summary(report: CycleReport, *, quiet: bool) -> None:
     print(
         f"once: {len(poll.outcomes)} feeds ({len(poll.failed)} failed), {poll.items} items seen, "
         f"{poll.new} new, {poll.matched} matched in {poll.elapsed:.1f}s; "
-        f"delivered: {sent or 'nothing'}",
+        f"delivered: {sent or 'nothing'}"
+        + (
+            f"; held back {poll.held_back} older than max_age (see status)"
+            if poll.held_back
+            else ""
+        ),
         file=sys.stderr,
     )

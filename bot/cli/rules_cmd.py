@@ -1,4 +1,4 @@
-"""`newsbot rules check | test | explain | suggest | backtest`: edit rule files with confidence.
+"""`newsbot rules check | test | explain | suggest | backtest | eval`: edit rule files with confidence.
 
 Without PATHs the commands use the config's ``[rules] paths`` (when a config file is found) or ./rules.
 Exit codes: 0 fine; 1 a rule example failed; 2 an invalid rule file (RuleError, file:line:col).
@@ -19,6 +19,7 @@ from bot.config import parse_duration
 from bot.models import Document, RuleResult, TermHit, utcnow
 from bot.rules import RuleSet, Trace, load_rules, load_some_rules
 from bot.rules.model import FIELDS
+from bot.rules.reason import reason
 
 _BOLD, _HIT, _OK, _BAD, _DIM, _RESET = (
     "\033[1m",
@@ -74,8 +75,9 @@ def register(sub: Any) -> None:
     explain = actions.add_parser(
         "explain",
         help="show which rules match a text and why",
-        description="For each rule: matched or not, the score, and which terms matched where, "
-        "with the spans highlighted (on a terminal). --json for machines.",
+        description="A one-line verdict (the rules that match, or what stopped the nearest one), "
+        "then for each rule: matched or not, the score, and which terms matched where, with the "
+        "spans highlighted (on a terminal). --json for machines.",
     )
     source = explain.add_mutually_exclusive_group(required=True)
     source.add_argument("--url", help="fetch an article page and match its main text")
@@ -127,6 +129,12 @@ def register(sub: Any) -> None:
         "default: any age within --since)",
     )
     backtest.set_defaults(func=run_backtest)
+
+    from bot.cli import rules_eval
+    from bot.cli.review_cmd import register_review
+
+    register_review(actions)
+    rules_eval.register(actions, _rules_option)
 
 
 def _usage(p: argparse.ArgumentParser) -> int:
@@ -192,14 +200,17 @@ def run_explain(args: argparse.Namespace) -> int:
     doc = _document(args)
     prep = rs.prepare(doc)
     results = [rs.result(name, prep) for name in rs.names]
+    why = reason(rs, prep, results)
     if args.json:
         payload = {
             "fields": {f: ft.text.display for f, ft in prep.fields.items()},
+            "reason": why,
             "rules": [_result_json(r) for r in results],
         }
         print(json.dumps(payload, ensure_ascii=False, indent=2))
         return 0
     color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
+    print(f"{_paint('verdict:', _BOLD, color)} {why}")
     for result in results:
         if not (result.hits or result.matched or args.all):
             continue
@@ -351,9 +362,13 @@ def run_backtest(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"newsbot: rules: --since/--max-age: {exc}", file=sys.stderr)
         return 2
+    from bot.cli.review_cmd import feedback_scores, scores_json, scores_line
+
     now = utcnow()
+    since = now - timedelta(seconds=window)
     with open_store(config.state.path) as store:
-        result = backtest(store, rs, since=now - timedelta(seconds=window))
+        result = backtest(store, rs, since=since)
+        votes = feedback_scores(store, rs, since)
         queued = None
         if args.deliver:
             from bot.requeue import queue_backtest
@@ -365,12 +380,13 @@ def run_backtest(args: argparse.Namespace) -> int:
         print(f"queued {queued.items} item(s) for delivery ({queued.deliveries} deliveries){old}",
               file=sys.stderr if args.json else sys.stdout)  # fmt: skip
     if args.json:
-        print(as_json(result))
+        print(as_json(result, feedback=scores_json(votes)))
         return 0
     print(
         f"{result.items} stored items since {args.since}: {len(result.added)} would be added, "
         f"{len(result.dropped)} dropped, {len(result.changed)} matched by other rules"
     )
+    print(scores_line(votes))
     for title, rows in (
         ("ADDED", result.added),
         ("DROPPED", result.dropped),

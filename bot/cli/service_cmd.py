@@ -15,7 +15,7 @@ from bot.store.safety import translated
 
 if TYPE_CHECKING:
     from bot.scheduler import Daemon
-    from bot.status import StatusReport
+    from bot.status import DestinationStatus, StatusReport
 
 
 def register(sub: Any) -> None:
@@ -100,6 +100,12 @@ def _when(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ") if value else "-"
 
 
+def _local(value: datetime, dest: DestinationStatus) -> str:
+    """A digest time in the destination's own zone, weekday first: what its schedule says."""
+    local = value.strftime("%a %Y-%m-%d %H:%M")
+    return f"{local} {dest.timezone} ({_when(value)}; {dest.schedule})"
+
+
 def render(report: StatusReport) -> str:
     lines: list[str] = []
     d = report.daemon
@@ -138,11 +144,16 @@ def render(report: StatusReport) -> str:
             f"  {mark:8} {f.name}: last success {_when(f.last_success)}, "
             f"failures {f.consecutive_failures}, items {f.items}, next poll {_when(f.next_poll)}"
         )
+        if f.held_back:
+            lines.append(
+                f"           held back {f.held_back} (older than max_age {f.max_age} when first "
+                f"seen; {f.held_back_matched} matched a rule): stored, not delivered"
+            )
         if f.last_error and f.is_failing:
             lines.append(f"           last error: {f.last_error}")
     lines.append(f"destinations ({len(report.destinations)}, {report.pending} items pending):")
     for dest in report.destinations:
-        nxt = _when(dest.next_digest) if dest.next_digest else "after each poll"
+        nxt = _local(dest.next_digest, dest) if dest.next_digest else "after each poll"
         lines.append(
             f"  {dest.name} ({dest.type}): last sent {_when(dest.last_sent)}, pending "
             f"{dest.pending}, next digest {nxt}"
@@ -150,4 +161,11 @@ def render(report: StatusReport) -> str:
         )
         if dest.last_error:
             lines.append(f"    last error (since {_when(dest.failing_since)}): {dest.last_error}")
+    from bot.status import FEEDBACK_DAYS
+
+    fb = report.feedback
+    lines.append(
+        f"feedback (last {FEEDBACK_DAYS} days): {fb.get('relevant', 0)} relevant, "
+        f"{fb.get('not_relevant', 0)} not relevant, {fb.get('missed', 0)} missed"
+    )
     return "\n".join(lines)

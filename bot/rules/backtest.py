@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -86,7 +87,9 @@ def backtest(store: Store, ruleset: RuleSet, *, since: datetime | None) -> Backt
     return Backtest(len(rows), tuple(diffs))
 
 
-def as_json(result: Backtest) -> str:
+def as_json(result: Backtest, *, feedback: Mapping[str, object] | None = None) -> str:
+    """The backtest for scripts; `feedback`: precision / recall against readers' votes."""
+    extra = {"feedback": dict(feedback)} if feedback is not None else {}
     return json.dumps(
         {
             "items": result.items,
@@ -105,6 +108,7 @@ def as_json(result: Backtest) -> str:
                 }
                 for r in result.rows
             ],
+            **extra,
         },
         ensure_ascii=False,
         indent=2,

@@ -8,7 +8,7 @@ the lock up front (no deadlock-by-upgrade). Schema changes are numbered migratio
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bot.errors import StoreError
 from bot.models import FeedHealth
+from bot.store.feedback import FeedbackItem, FeedbackMixin, FeedbackRow
 from bot.store.items import FetchSuccess, ItemsMixin, NewItem
 from bot.store.migrations import MIGRATIONS
 from bot.store.outbox import OutboxMixin, chunks
@@ -23,7 +24,7 @@ from bot.store.safety import check_before_open, state_error
 from bot.store.state import ServiceStateMixin
 from bot.store.timefmt import dt, iso
 
-__all__ = ["FeedState", "FetchSuccess", "NewItem", "Store"]
+__all__ = ["FeedState", "FeedbackItem", "FeedbackRow", "FetchSuccess", "NewItem", "Store"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,8 @@ class FeedState:
     disabled: bool
     disabled_reason: str | None
     items_total: int
+    held_back_total: int = 0  # new items the age policy kept from every destination
+    held_back_matched: int = 0  # ... of which a rule matched
 
     def health(self) -> FeedHealth:
         return FeedHealth(
@@ -57,7 +60,7 @@ class FeedState:
         )
 
 
-class Store(ItemsMixin, OutboxMixin, ServiceStateMixin):
+class Store(ItemsMixin, OutboxMixin, ServiceStateMixin, FeedbackMixin):
     def __init__(self, path: Path | str, *, busy_timeout_ms: int = 10_000) -> None:
         self.path = Path(path)
         check_before_open(self.path)
@@ -141,14 +144,19 @@ class Store(ItemsMixin, OutboxMixin, ServiceStateMixin):
 
     # ------------------------------------------------------------------ feeds
 
-    def sync_feeds(self, feeds: Sequence[tuple[str, str]]) -> None:
-        """Make sure every configured (url, name) has a row; names follow the config."""
+    def sync_feeds(
+        self, feeds: Sequence[tuple[str, str]], *, from_title: Collection[str] = ()
+    ) -> None:
+        """Make sure every configured (url, name) has a row; names follow the config, except for
+        the urls in `from_title` (no name configured): those keep their feed's title once known,
+        and `name` (the host) stands in until then."""
         with self.tx() as db:
             for url, name in feeds:
                 db.execute(
                     "INSERT INTO feeds (url, fetch_url, name) VALUES (?, ?, ?) "
-                    "ON CONFLICT(url) DO UPDATE SET name = excluded.name",
-                    (url, url, name),
+                    "ON CONFLICT(url) DO UPDATE SET name = "
+                    "CASE WHEN ? THEN COALESCE(feeds.title, excluded.name) ELSE excluded.name END",
+                    (url, url, name, url in from_title),
                 )
 
     def feed(self, url: str) -> FeedState:
@@ -208,7 +216,8 @@ class Store(ItemsMixin, OutboxMixin, ServiceStateMixin):
     def prune(self, *, before: datetime) -> int:
         """Forget items fetched before `before` that no destination is still owed. Returns the count.
 
-        Matches and deliveries go with them (ON DELETE CASCADE); finished outbox rows of the same age too.
+        Matches and deliveries go with them (ON DELETE CASCADE); finished outbox rows and readers'
+        feedback of the same age too.
         """
         with self.tx() as db:
             cur = db.execute(
@@ -221,6 +230,7 @@ class Store(ItemsMixin, OutboxMixin, ServiceStateMixin):
                 "AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.outbox_id = outbox.id)",
                 (iso(before),),
             )
+            db.execute("DELETE FROM feedback WHERE created_at < ?", (iso(before),))
         return cur.rowcount
 
     def matched_rules(self, item_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
@@ -274,6 +284,8 @@ def _feed_state(r: sqlite3.Row) -> FeedState:
         disabled=bool(r["disabled"]),
         disabled_reason=r["disabled_reason"],
         items_total=r["items_total"],
+        held_back_total=r["held_back_total"],
+        held_back_matched=r["held_back_matched"],
     )
 
 
