@@ -10,6 +10,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from bot.config import Config
+from bot.config.model import FeedbackConfig
 from bot.workers import POOL_MIN_FEEDS
 
 #: settings that cannot change while the daemon runs, and why
@@ -53,17 +54,6 @@ def config_diff(old: Config, new: Config, *, workers_running: bool) -> ConfigCha
     return ConfigChange(applied=applied, needs_restart=restart)
 
 
-def in_force(new: Config, running: Config) -> Config:
-    """`new`, except the settings that need a restart, which stay as `running` has them."""
-    cfg = dataclasses.replace(new, state=dataclasses.replace(new.state, path=running.state.path))
-    a, b = running.feedback, new.feedback
-    if (a is None) != (b is None):  # turned on or off: the service starts and stops with the daemon
-        return dataclasses.replace(cfg, feedback=a)
-    if a is not None and b is not None and (a.host, a.port) != (b.host, b.port):
-        return dataclasses.replace(cfg, feedback=dataclasses.replace(b, host=a.host, port=a.port))
-    return cfg
-
-
 def _feedback_changes(old: Config, new: Config) -> list[str]:
     """``[feedback]`` turned on or off, or which of its settings changed (host and port: listen)."""
     a, b = old.feedback, new.feedback
@@ -75,6 +65,22 @@ def _feedback_changes(old: Config, new: Config) -> list[str]:
     changed = (names.get(f.name, f.name) for f in dataclasses.fields(a)
                if getattr(a, f.name) != getattr(b, f.name))  # fmt: skip
     return [f"feedback.{name}" for name in dict.fromkeys(changed)]
+
+
+def in_force(new: Config, running: Config) -> Config:
+    """`new`, except the settings that need a restart, which stay as `running` has them."""
+    state = dataclasses.replace(new.state, path=running.state.path)
+    feedback = _feedback_in_force(new, running)
+    # digests link to the service that runs, not to one a restart would start
+    dests = tuple(dataclasses.replace(d, feedback=feedback) for d in new.destinations)
+    return dataclasses.replace(new, state=state, feedback=feedback, destinations=dests)
+
+
+def _feedback_in_force(new: Config, running: Config) -> FeedbackConfig | None:
+    """The service stays on (or off) and on its address until a restart; the rest applies."""
+    if new.feedback is None or running.feedback is None:
+        return running.feedback
+    return dataclasses.replace(new.feedback, host=running.feedback.host, port=running.feedback.port)
 
 
 def describe(change: ConfigChange) -> str:

@@ -82,10 +82,10 @@ class Upkeep:
     _apply: Callable[[Config], None]
     _add_service_jobs: Callable[[], None]
     _open_fetcher: Callable[[Config], Coroutine[Any, Any, Fetcher]]
+    feedback: FeedbackService | None
     _spawn: Callable[[Coroutine[Any, Any, None]], None]
     stopping: asyncio.Event
     exit_code: int
-    feedback: FeedbackService | None
 
     # ------------------------------------------------------------------ health
 

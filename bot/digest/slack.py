@@ -149,7 +149,7 @@ def footer_blocks(view: DigestView) -> list[Block]:
     lines: list[str] = []
     if view.rules_fired:
         fired = ", ".join(f"{escape(r)} ({n})" for r, n in view.rules_fired)
-        lines.append(f"*Topics:* {fired}")
+        lines.append(f"*Matches per topic:* {fired}")
     if view.health:
         lines.append(f"*Source health:* {view.health_counts}")
         lines.extend(
