@@ -7,7 +7,8 @@ automaton, not the number of passes, so matching cost grows far less than linear
 
 from __future__ import annotations
 
-from collections import defaultdict
+import math
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -339,8 +340,12 @@ def _condition_terms(node: Node) -> frozenset[int]:
 
 
 def _shared_conditions(rules: Sequence[Rule]) -> frozenset[frozenset[int]]:
-    """Top-level conditions every rule has alike (the pairing: $VIETNAM, $JAPAN), by their terms."""
+    """Top-level conditions most rules have alike (the pairing: $VIETNAM, $JAPAN), by their terms:
+    those at least half the rules (and two) require. A topic is one rule's own condition."""
     if len(rules) < 2:
         return frozenset()
-    per_rule = [{_condition_terms(c) for c in _conjuncts(r.condition)} for r in rules]
-    return frozenset(set.intersection(*per_rule))
+    counts = Counter(
+        terms for r in rules for terms in {_condition_terms(c) for c in _conjuncts(r.condition)}
+    )
+    needed = max(2, math.ceil(len(rules) / 2))
+    return frozenset(terms for terms, n in counts.items() if n >= needed)
