@@ -326,9 +326,15 @@ def _found(trace: Trace) -> list[TermHit]:
 
 # ------------------------------------------------------------------------------ suggest
 
+_NO_SEGMENTER = {
+    "vi": "no Vietnamese word segmenter installed: only names are suggested",
+    "ja": "no Japanese word segmenter installed: only whole katakana and kanji runs",
+}
+
 
 def run_suggest(args: argparse.Namespace) -> int:
     from bot.rules.suggest import suggest
+    from bot.rules.words import Segmenters
 
     rs = _ruleset(args)
     texts = []
@@ -338,11 +344,14 @@ def run_suggest(args: argparse.Namespace) -> int:
         except (OSError, UnicodeDecodeError) as exc:
             print(f"newsbot: rules: cannot read {path}: {exc}", file=sys.stderr)
             return 2
-    found = suggest(texts, rs, top=args.top)
+    segmenters = Segmenters.load()
+    found = suggest(texts, rs, top=args.top, segmenters=segmenters)
     if not any(found.values()):
         print("no recurring phrase that the rules do not already cover")
     for lang, items in sorted(found.items()):
         print(f"[{lang}]")
+        if lang in ("vi", "ja") and lang not in segmenters.real:
+            print(f"  ({_NO_SEGMENTER[lang]}; pip install 'newsbot[words]' for every word)")
         for s in items:
             print(f"  {s.phrase!r:40}  x{s.count} in {s.files} file(s)")
     return 0
@@ -386,7 +395,8 @@ def run_backtest(args: argparse.Namespace) -> int:
         f"{result.items} stored items since {args.since}: {len(result.added)} would be added, "
         f"{len(result.dropped)} dropped, {len(result.changed)} matched by other rules"
     )
-    print(scores_line(votes))
+    if votes.relevant or votes.not_relevant or votes.missed:  # only where readers voted
+        print(scores_line(votes))
     for title, rows in (
         ("ADDED", result.added),
         ("DROPPED", result.dropped),

@@ -7,7 +7,6 @@ automaton, not the number of passes, so matching cost grows far less than linear
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -340,12 +339,13 @@ def _condition_terms(node: Node) -> frozenset[int]:
 
 
 def _shared_conditions(rules: Sequence[Rule]) -> frozenset[frozenset[int]]:
-    """Top-level conditions most rules have alike (the pairing: $VIETNAM, $JAPAN), by their terms:
-    those at least half the rules (and two) require. A topic is one rule's own condition."""
+    """Top-level conditions most rules have alike (the pairing: $VIETNAM, $JAPAN), by their terms.
+
+    Most, not every: a rule built another way (one that reads each press's implicit side, with no
+    $JAPAN condition) must not turn the pairing of all the others into topic terms."""
     if len(rules) < 2:
         return frozenset()
     counts = Counter(
         terms for r in rules for terms in {_condition_terms(c) for c in _conjuncts(r.condition)}
     )
-    needed = max(2, math.ceil(len(rules) / 2))
-    return frozenset(terms for terms, n in counts.items() if n >= needed)
+    return frozenset(terms for terms, n in counts.items() if n >= 2 and 2 * n > len(rules))
