@@ -7,6 +7,7 @@ Hierarchy::
     ├── RuleError            bad rule file (exit 2): carries .path, .line, .col
     │   └── RuleErrors       several rule files are bad: .errors, one RuleError per file
     ├── StoreError           the state database cannot be opened or migrated
+    ├── FeedbackError        a feedback token we did not sign, or a rule file --apply cannot edit
     ├── FetchError           one feed could not be fetched or parsed; carries .url
     │   ├── FeedGone         HTTP 410: the feed is disabled
     │   ├── RateLimited      HTTP 429 / 503 with Retry-After; carries .retry_after
@@ -94,6 +95,10 @@ class LabelledSetError(NewsbotError):
 
 
 class StoreError(NewsbotError):
+    pass
+
+
+class FeedbackError(NewsbotError):
     pass
 
 

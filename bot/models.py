@@ -108,6 +108,24 @@ class FeedHealth:
 
 
 @dataclass(frozen=True, slots=True)
+class Coverage:
+    """Another article of the same story, folded into an entry: still linked from the digest."""
+
+    item_id: int
+    outlet: str
+    title: str
+    link: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackLinks:
+    """A digest entry's links for readers' feedback (see bot.feedback.links)."""
+
+    relevant: str
+    not_relevant: str
+
+
+@dataclass(frozen=True, slots=True)
 class DigestEntry:
     item_id: int
     title: str
@@ -120,9 +138,27 @@ class DigestEntry:
     score: float
     rules: tuple[str, ...]
     tags: tuple[str, ...] = ()
-    also_covered_by: tuple[str, ...] = ()  # other outlets that ran the same story
-    # the items of those other outlets: folded into this entry, delivered with it
-    merged_item_ids: tuple[int, ...] = ()
+    # every other article of the same story, folded into this entry and delivered with it
+    also: tuple[Coverage, ...] = ()
+    feedback: FeedbackLinks | None = None  # when the config has [feedback]
+
+    @property
+    def also_covered_by(self) -> tuple[Coverage, ...]:
+        """The same story from other outlets."""
+        return tuple(c for c in self.also if c.outlet != self.outlet)
+
+    @property
+    def more_from_outlet(self) -> tuple[Coverage, ...]:
+        """Near-duplicates from this entry's own outlet (updates, re-runs)."""
+        return tuple(c for c in self.also if c.outlet == self.outlet)
+
+    @property
+    def merged_item_ids(self) -> tuple[int, ...]:
+        return tuple(c.item_id for c in self.also)
+
+    @property
+    def articles(self) -> int:
+        return 1 + len(self.also)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +185,11 @@ class Digest:
     groups: tuple[DigestGroup, ...]
     rules_fired: tuple[str, ...] = ()
     source_health: tuple[FeedHealth, ...] = ()
+    rule_titles: tuple[tuple[str, str], ...] = ()  # (rule, its `title:`) for readers
+    since: datetime | None = None  # a first digest (no period_start): its oldest article's arrival
+    part: int = 1  # a digest too big for one message is sent as parts 1..parts
+    parts: int = 1
+    missed_url: str | None = None  # "Missed an article?", when the config has [feedback]
 
     @property
     def entries(self) -> tuple[DigestEntry, ...]:
@@ -158,6 +199,11 @@ class Digest:
     def item_ids(self) -> tuple[int, ...]:
         """Every item this digest delivers, including duplicates folded into an entry."""
         return tuple(i for e in self.entries for i in (e.item_id, *e.merged_item_ids))
+
+    @property
+    def articles(self) -> int:
+        """Articles delivered (each story counts its folded duplicates): ``len(item_ids)``."""
+        return sum(e.articles for e in self.entries)
 
     @property
     def is_empty(self) -> bool:
@@ -173,6 +219,11 @@ class RuleMatch:
     tags: tuple[str, ...] = ()
     terms: tuple[str, ...] = ()  # the matched term texts, for highlighting
     urgent: bool = False
+
+    @classmethod
+    def of(cls, r: RuleResult) -> RuleMatch:
+        terms = tuple(dict.fromkeys(h.text for h in r.hits))
+        return cls(rule=r.rule, score=r.score, tags=r.tags, terms=terms, urgent=r.urgent)
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,9 +40,9 @@ def feed_notice(
         return None
     return Notice(
         key=f"feed:{feed.url}:{now.isoformat()}",
-        title=f"feed failing: {feed.name}",
+        title=f"feed failing: {outcome.name}",  # the feed's title when the config names none
         text=(
-            f"Feed {feed.name} ({feed.url}) failed {threshold} times in a row. "
+            f"Feed {outcome.name} ({feed.url}) failed {threshold} times in a row. "
             f"Last error: {outcome.error}"
         ),
     )
@@ -111,12 +111,25 @@ async def send_notice(
     """Log and send `notice` unless it went out before. True when it was new."""
     if not claim_notice(store, notice.key, now=now):
         return False
+    await send_unrecorded(notice, target=target, notifier=notifier, now=now)
+    return True
+
+
+def state_notice(problem: str, *, now: datetime) -> Notice:
+    return Notice(key=f"state:{now.isoformat()}", title="state cannot be written",
+                  text=f"{problem}. The daemon keeps running and retries; nothing it accepted is "
+                       "lost.")  # fmt: skip
+
+
+async def send_unrecorded(
+    notice: Notice, *, target: DestinationConfig | None, notifier: Notifier | None, now: datetime
+) -> None:
+    """Log and send `notice` without claiming it in the store (which may be what is failing)."""
     log.warning(kv("operator_notice", notice=notice.title, detail=notice.text))
     if target is None or notifier is None:
-        return True
+        return
     try:
         await asyncio.to_thread(notifier.send, notice_digest(target, notice, now=now))
     except DeliveryError as exc:
         # a notice is best effort: the log line above and `newsbot status` carry the same news
         log.error(kv("notice_failed", destination=target.name, error=str(exc)))
-    return True

@@ -16,10 +16,12 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import DestinationConfig
+from bot.cron import CronError, CronSpec, parse_cron
 from bot.errors import ConfigError
 
 #: A source of floats in [0, 1), e.g. ``random.Random(seed).random``.
@@ -157,6 +159,73 @@ class QuietHours:
         return max(end, when)
 
 
+# ---------------------------------------------------------------------------- cron
+
+#: APScheduler's weekday names, indexed by cron's weekday number (Sunday = 0)
+_APS_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+class _Earliest(OrTrigger):  # type: ignore[misc]
+    """OrTrigger comparing fire times as instants: `min` on two datetimes of one zone compares wall
+    clocks and ignores `fold`, which picks the wrong one of two 02:30s on an autumn night."""
+
+    __slots__ = ()
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        times = [t.get_next_fire_time(previous_fire_time, now) for t in self.triggers]
+        found = [t for t in times if t is not None]
+        return min(found, key=lambda t: t.astimezone(UTC)) if found else None
+
+
+def cron_trigger(spec: CronSpec, tz: ZoneInfo) -> BaseTrigger:
+    """An APScheduler trigger firing when `spec` does, in `tz`.
+
+    Every field is handed over as an explicit list of values, weekdays by name, so APScheduler's
+    Monday-is-0 numbering never sees a cron number. cron's day-of-month OR day-of-week rule, which
+    APScheduler's single trigger (an AND of its fields) cannot say, becomes two triggers.
+    """
+
+    def values(allowed: frozenset[int], full: int) -> str:
+        return "*" if len(allowed) == full else ",".join(str(v) for v in sorted(allowed))
+
+    weekdays = (
+        "*"
+        if len(spec.weekdays) == 7
+        else ",".join(_APS_WEEKDAYS[d] for d in sorted(spec.weekdays))
+    )
+    common = {
+        "minute": values(spec.minutes, 60),
+        "hour": values(spec.hours, 24),
+        "month": values(spec.months, 12),
+        "timezone": tz,
+    }
+    days = values(spec.days, 31)
+    if not spec.days_either:
+        return CronTrigger(day=days, day_of_week=weekdays, **common)
+    return _Earliest([CronTrigger(day=days, **common), CronTrigger(day_of_week=weekdays, **common)])
+
+
+def _imaginary(local: datetime) -> bool:
+    """A wall-clock time the spring change skips (it does not survive a round trip through UTC)."""
+    back = local.astimezone(UTC).astimezone(local.tzinfo)
+    return back.replace(tzinfo=None) != local.replace(tzinfo=None)
+
+
+def _repeated(local: datetime) -> bool:
+    """The second of two same wall-clock times on an autumn night."""
+    return local.fold == 1 and local.utcoffset() != local.replace(fold=0).utcoffset()
+
+
+def _after_gap(local: datetime) -> datetime:
+    """The first real minute after a skipped wall-clock time: when cron runs a job set inside it."""
+    wall = local.replace(second=0, microsecond=0, fold=0)
+    while _imaginary(wall):
+        wall += timedelta(minutes=1)
+    return wall
+
+
 # ---------------------------------------------------------------------------- digests
 
 
@@ -181,7 +250,7 @@ class DigestSchedule:
     destination: str
     trigger: BaseTrigger
     tz: ZoneInfo
-    cron: str | None = None
+    cron: CronSpec | None = None
     every: float | None = None
     quiet: QuietHours | None = None
 
@@ -191,8 +260,9 @@ class DigestSchedule:
         tz = ZoneInfo(dest.timezone)
         try:
             quiet = QuietHours.parse(dest.quiet_hours) if dest.quiet_hours else None
-            if dest.schedule:
-                trigger: BaseTrigger = CronTrigger.from_crontab(dest.schedule, timezone=tz)
+            spec = parse_cron(dest.schedule) if dest.schedule else None
+            if spec is not None:
+                trigger: BaseTrigger = cron_trigger(spec, tz)
             elif dest.every:
                 trigger = IntervalTrigger(
                     seconds=dest.every, start_date=datetime(2000, 1, 1, tzinfo=UTC), timezone=UTC
@@ -200,13 +270,13 @@ class DigestSchedule:
             else:
                 return None
         except ValueError as exc:
-            key = "quiet_hours" if "quiet_hours" in str(exc) else "schedule"
+            key = "schedule" if isinstance(exc, CronError) else "quiet_hours"
             raise ConfigError(str(exc), key=f"destinations.{dest.name}.{key}") from None
         return cls(
             destination=dest.name,
             trigger=trigger,
             tz=tz,
-            cron=dest.schedule,
+            cron=spec,
             every=dest.every,
             quiet=quiet,
         )
@@ -223,8 +293,12 @@ class DigestSchedule:
             start = datetime(2000, 1, 1, tzinfo=UTC)
             index = int((fire_time - start).total_seconds() // self.every)
             return f"{self.destination}@every{int(self.every)}s#{index}"
-        local = fire_time.astimezone(self.tz).replace(tzinfo=None)
-        return f"{self.destination}@{local.isoformat(timespec='minutes')}"
+        local = fire_time.astimezone(self.tz)
+        key = f"{self.destination}@{local.replace(tzinfo=None).isoformat(timespec='minutes')}"
+        # a job on real minutes runs in both autumn 02:xx hours: two periods, two keys
+        return (
+            key + "+repeat" if self.cron and not self.cron.fixed_time and _repeated(local) else key
+        )
 
     def next_slot(self, prev_fire: datetime | None, now: datetime) -> DigestSlot:
         """The next digest after `prev_fire` (None at start-up), as of `now`.
@@ -232,24 +306,38 @@ class DigestSchedule:
         Fire times already past (a suspended machine, a blocked loop) coalesce into the latest
         one, so a resumed daemon sends exactly one catch-up digest, not one per missed period.
         """
-        fire = self.trigger.get_next_fire_time(prev_fire, now)
-        if fire is None:  # cron expressions always have a next time; this guards the contract
-            raise ConfigError(f"schedule of destination {self.destination!r} never fires")
+        fire = self._next_fire(prev_fire, now)
         # only a past fire may be followed: asked about a future one, the trigger answers from `now`
         while is_past(fire, now):
-            following = self.trigger.get_next_fire_time(fire, now)
-            if following is None or not is_past(following, now):
+            following = self._next_fire(fire, now)
+            if not is_past(following, now):
                 break
             fire = following
         # `fire` stays in the trigger's zone: handed back as `prev`, a UTC copy loses the fold
         # and the trigger would answer the first 02:30 of an autumn night again
-        send_at = self.quiet.defer(fire, self.tz) if self.quiet else fire
+        due = _after_gap(fire) if self.cron and _imaginary(fire) else fire
+        send_at = self.quiet.defer(due, self.tz) if self.quiet else due
         return DigestSlot(
             destination=self.destination,
             fire_time=fire,
             send_at=send_at,
             key=self.period_key(fire),
         )
+
+    def _next_fire(self, prev_fire: datetime | None, now: datetime) -> datetime:
+        """The trigger's next fire time, less those cron would not run across a clock change: a
+        job at set times runs once per wall-clock time (not again in the repeated autumn hour);
+        any other job runs on real minutes (none of them in the hour the spring change skips)."""
+        while True:
+            fire: datetime | None = self.trigger.get_next_fire_time(prev_fire, now)
+            if fire is None:  # cron expressions always have a next time; this guards the contract
+                raise ConfigError(f"schedule of destination {self.destination!r} never fires")
+            if self.cron is None:
+                return fire
+            skip = _repeated(fire) if self.cron.fixed_time else _imaginary(fire)
+            if not skip:
+                return fire
+            prev_fire, now = fire, fire
 
     def in_quiet_hours(self, when: datetime) -> bool:
         if self.quiet is None:

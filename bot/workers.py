@@ -37,7 +37,7 @@ from typing import Any
 
 from bot.errors import ParseError
 from bot.log import get_logger, kv
-from bot.models import Document, Item, ParsedFeed, RuleMatch, RuleResult
+from bot.models import Document, Item, ParsedFeed, RuleMatch
 from bot.parse import canonical_link, parse_feed
 from bot.rules import RuleSet
 
@@ -102,13 +102,8 @@ def link_of(item: Item) -> str | None:
     return canonical_link(item.link) if item.link else None
 
 
-def rule_match(r: RuleResult) -> RuleMatch:
-    terms = tuple(dict.fromkeys(h.text for h in r.hits))
-    return RuleMatch(rule=r.rule, score=r.score, tags=r.tags, terms=terms, urgent=r.urgent)
-
-
 def match_item(ruleset: RuleSet, item: Item) -> tuple[RuleMatch, ...]:
-    return tuple(rule_match(r) for r in ruleset.match(document(item)))
+    return tuple(RuleMatch.of(r) for r in ruleset.match(document(item)))
 
 
 def match_items(ruleset: RuleSet, items: tuple[Item, ...]) -> Matches:

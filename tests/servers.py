@@ -11,14 +11,21 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+
+
+def rfc822(when: datetime | None = None) -> str:
+    """An RSS <pubDate> value; now by default: a feed item newsbot's age policy delivers."""
+    return format_datetime(when or datetime.now(UTC))
 
 
 @dataclass
@@ -106,7 +113,8 @@ class SlackReceiver:
 
 @contextmanager
 def running(server: FeedServer | SlackReceiver) -> Iterator[Any]:
-    t = threading.Thread(target=server.server.serve_forever, daemon=True)
+    # a short poll interval: shutdown() waits for it (0.5 s by default, per server, per test)
+    t = threading.Thread(target=server.server.serve_forever, args=(0.05,), daemon=True)
     t.start()
     try:
         yield server
@@ -146,10 +154,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def smtp_server() -> Iterator[tuple[MailSink, int]]:
+def smtp_server(*, data_size_limit: int | None = None) -> Iterator[tuple[MailSink, int]]:
+    """aiosmtpd on loopback; `data_size_limit` is advertised as SIZE and enforced (552)."""
     sink = MailSink()
     port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    limits = {} if data_size_limit is None else {"data_size_limit": data_size_limit}
+    controller = Controller(sink, hostname="127.0.0.1", port=port, **limits)
     controller.start()
     try:
         yield sink, port

@@ -74,7 +74,9 @@ def test_same_canonical_link_collapses_with_also_covered_by() -> None:
     )
     assert len(d.entries) == 2
     lead = next(e for e in d.entries if e.item_id == 1)
-    assert lead.also_covered_by == ("Wire B",)
+    assert [(c.outlet, c.title, c.link) for c in lead.also_covered_by] == [
+        ("Wire B", "Bridge funding from Japan", "https://news.example/a/2")
+    ]
     assert lead.merged_item_ids == (2,)
     assert sorted(d.item_ids) == [1, 2, 3]  # the folded item is delivered too
 
@@ -91,7 +93,7 @@ def test_near_duplicate_titles_collapse_only_within_the_window() -> None:
     )
     lead = d.entries[0]
     assert lead.item_id == 1
-    assert set(lead.also_covered_by) == {"River Post", "Kyoto Courier"}
+    assert {c.outlet for c in lead.also_covered_by} == {"River Post", "Kyoto Courier"}
     assert [e.item_id for e in d.entries] == [1, 4]
 
 

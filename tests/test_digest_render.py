@@ -48,17 +48,18 @@ def sample():  # type: ignore[no-untyped-def]
 def test_text_has_header_items_and_footer_in_destination_timezone() -> None:
     text = render_text(sample())
     lines = text.splitlines()
-    assert lines[0] == "Vietnam–Japan: 2 new articles"
+    assert lines[0] == "Vietnam–Japan: 2 stories · 3 articles"
     # period in Asia/Ho_Chi_Minh (UTC+7): 01:00 UTC is 08:00 local
     assert lines[1].startswith("22 Nov 2026 08:00 – 23 Nov 2026 08:00")
     assert "1 feed failing" in lines[1]
     assert "1. Tokyo and Hanoi open rail link" in text
     assert "Harbour Times · en · 23 Nov 07:00" in text
-    assert "Also covered by: Delta Wire" in text
+    assert "   Also covered by:\n     - Delta Wire: https://news.example/a/2\n" in text
     assert "*東京*とハノイ" in text  # highlighted term
-    assert "Rules that fired: oda (1), vn-jp (1)" in text
+    assert "Matches per topic: oda (1), vn-jp (1)" in text
     assert "Down Daily: failed 4×: fetch: 503" in text
     assert "Times in Asia/Ho_Chi_Minh" in text
+    assert "desk:2026" not in text  # the key is metadata, not reading matter
 
 
 def test_html_escapes_feed_text_and_links_only_http() -> None:
@@ -95,9 +96,17 @@ def test_json_has_flat_entries_and_groups() -> None:
     for field in ("title", "link", "outlet", "lang", "published", "snippet", "score", "rules",
                   "also_covered_by"):  # fmt: skip
         assert field in first
-    assert first["also_covered_by"] == ["Delta Wire"] and first["merged_item_ids"] == [2]
+    assert first["also_covered_by"] == [
+        {"item_id": 2, "outlet": "Delta Wire", "title": "Tokyo and Hanoi open rail link",
+         "link": "https://news.example/a/2"}
+    ]  # fmt: skip
+    assert first["more_from_outlet"] == [] and first["merged_item_ids"] == [2]
+    assert (doc["count"], doc["stories"]) == (3, 2)
     assert [g["name"] for g in doc["groups"]] == ["oda", "vn-jp"]
-    assert doc["rules_fired"] == [{"rule": "oda", "count": 1}, {"rule": "vn-jp", "count": 1}]
+    assert doc["rules_fired"] == [
+        {"rule": "oda", "title": "oda", "count": 1},
+        {"rule": "vn-jp", "title": "vn-jp", "count": 1},
+    ]
     assert doc["source_health"][0]["failing"] is True
 
 

@@ -13,6 +13,8 @@ from bot.models import Item, RuleMatch
 from bot.store import NewItem, Store
 from tests.servers import FeedServer, running
 
+RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+
 RULES = """\
 aliases:
   VN: [Vietnam, "Việt Nam"]
@@ -208,7 +210,7 @@ def test_a_closed_pipe_is_not_an_error(tmp_path) -> None:
     article = tmp_path / "long.txt"
     article.write_text("Japan and Vietnam\n" + "Japan and Vietnam sign a deal. " * 8000)
     proc = subprocess.run(
-        f"{sys.executable} -m bot rules explain --file {article} | head -1",
-        shell=True, capture_output=True, text=True, check=False,
+        f"{sys.executable} -m bot rules explain --rules {RULES_DIR} --file {article} | head -1",
+        shell=True, capture_output=True, text=True, check=False, cwd=tmp_path,
     )  # fmt: skip
     assert proc.stdout.strip() and "Traceback" not in proc.stderr, proc.stderr[-500:]

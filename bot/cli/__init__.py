@@ -11,7 +11,7 @@ import argparse
 import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from bot import __version__
 from bot.errors import ConfigError, LabelledSetError, NewsbotError, RuleError
@@ -24,6 +24,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "rules_cmd",
     "feeds_cmd",
     "service_cmd",
+    "feedback_cmd",
+    "state_cmd",
 )
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -39,26 +41,45 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Start with `newsbot --config newsbot.toml once`. See README.md.",
     )
     parser.add_argument("--version", action="version", version=f"newsbot {__version__}")
+    _global_options(parser, default=None)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"bot.cli.{name}").register(sub)
+    # `newsbot once --config x.toml` as well as `newsbot --config x.toml once`: every command
+    # accepts the global options too; SUPPRESS keeps a value given before the command
+    for command in _subparsers(parser):
+        _global_options(command, default=argparse.SUPPRESS)
+    return parser
+
+
+def _global_options(parser: argparse.ArgumentParser, *, default: object) -> None:
     parser.add_argument(
         "--config",
         "-c",
         metavar="PATH",
+        default=default,
         help="config file (default: $NEWSBOT_CONFIG, ./newsbot.toml, /etc/newsbot/newsbot.toml)",
     )
     parser.add_argument(
         "--env-file",
         metavar="PATH",
+        default=default,
         help="KEY=value file with secrets, read before ${VAR} expansion (environment wins)",
     )
     parser.add_argument(
         "--log-level",
         choices=("debug", "info", "warning", "error"),
+        default=default,
         help="override [log] level",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        importlib.import_module(f"bot.cli.{name}").register(sub)
-    return parser
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command in action.choices.values():
+                yield command
+                yield from _subparsers(command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

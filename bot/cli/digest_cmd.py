@@ -8,7 +8,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.common import config_from_args
+from bot.cli.common import config_from_args, open_store
 
 if TYPE_CHECKING:
     from bot.config import Config
@@ -110,11 +110,9 @@ def render(digest: Digest, fmt: str, config: Config) -> str:
 
 
 def run_preview(args: argparse.Namespace) -> int:
-    from bot.store import Store
-
-    config = config_from_args(args)
+    config = config_from_args(args, sends=False)
     config.destination(args.destination)  # unknown name: exit 2 before touching the state file
-    with Store(config.state.path) as store:
+    with open_store(config.state.path) as store:
         digest = next_digest(config, store, args.destination)
     if digest.is_empty:
         print(f"newsbot: nothing pending for {args.destination}", file=sys.stderr)
@@ -130,13 +128,12 @@ def run_send(args: argparse.Namespace) -> int:
     from bot.models import utcnow
     from bot.notify import create_notifier
     from bot.rules import load_rules, rule_titles
-    from bot.store import Store
 
-    config = config_from_args(args)
+    config = config_from_args(args, sends=True)
     destination = config.destination(args.destination)
     ruleset = load_rules(list(config.rules.paths))
     with (
-        Store(config.state.path) as store,
+        open_store(config.state.path) as store,
         httpx.Client(headers={"User-Agent": USER_AGENT}, timeout=30.0) as http,
     ):
         notifier = create_notifier(destination, http=http, stream=sys.stdout)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -93,13 +92,11 @@ async def _check(
 
 def _fetch_settings(args: argparse.Namespace) -> FetchConfig:
     """The config's [fetch] table if a config is named or present, else the defaults."""
-    from bot.cli.common import config_from_args
-    from bot.config import DEFAULT_LOCATIONS, FetchConfig
+    from bot.cli.common import optional_config
+    from bot.config import FetchConfig
 
-    named = getattr(args, "config", None) or os.environ.get("NEWSBOT_CONFIG")
-    if named or any(p.exists() for p in DEFAULT_LOCATIONS):
-        return config_from_args(args).fetch
-    return FetchConfig()
+    config = optional_config(args)
+    return config.fetch if config else FetchConfig()
 
 
 # ---------------------------------------------------------------------------- output
@@ -128,7 +125,12 @@ def print_check(result: FetchResult, parsed: ParsedFeed, *, out: TextIO) -> None
                 file=out,
             )
     print(f"status: {result.status}, {size:,} bytes, {result.elapsed:.2f}s", file=out)
+    from bot.parse.feed import outlet_name
+
     print(f"title:  {parsed.title or '(none)'}", file=out)
+    shown = outlet_name(parsed.title)
+    if shown:
+        print(f"shown:  {shown} (in digests and status, unless the config sets a name)", file=out)
     print(f"items:  {len(parsed.items)}", file=out)
     dated = sorted(parsed.items, key=lambda i: (i.published is not None, i.published), reverse=True)
     for item in dated[:NEWEST]:

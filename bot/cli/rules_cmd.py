@@ -9,17 +9,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from bot.cli.common import config_from_args
-from bot.config import find_config, parse_duration
-from bot.errors import ConfigError
+from bot.cli.common import config_from_args, open_store, optional_config
+from bot.config import parse_duration
 from bot.models import Document, RuleResult, TermHit, utcnow
-from bot.rules import RuleSet, Trace, load_rules
+from bot.rules import RuleSet, Trace, load_rules, load_some_rules
 from bot.rules.model import FIELDS
 from bot.rules.reason import reason
 
@@ -118,10 +116,24 @@ def register(sub: Any) -> None:
     backtest.add_argument("--since", default="7d", help="items fetched in this window (default 7d)")
     _rules_option(backtest)
     backtest.add_argument("--json", action="store_true", help="machine-readable output")
+    backtest.add_argument(
+        "--deliver",
+        action="store_true",
+        help="queue for delivery the items the rules now match that were never sent anywhere "
+        "(after fixing broken rules); the next digest carries them",
+    )
+    backtest.add_argument(
+        "--max-age",
+        metavar="DURATION",
+        help="with --deliver: leave alone items published longer ago than this (e.g. 3d; "
+        "default: any age within --since)",
+    )
     backtest.set_defaults(func=run_backtest)
 
     from bot.cli import rules_eval
+    from bot.cli.review_cmd import register_review
 
+    register_review(actions)
     rules_eval.register(actions, _rules_option)
 
 
@@ -134,12 +146,8 @@ def rule_paths(args: argparse.Namespace) -> list[Path]:
     """Explicit PATHs, else the config's [rules] paths, else ./rules."""
     if getattr(args, "paths", None):
         return list(args.paths)
-    try:
-        find_config(getattr(args, "config", None), os.environ)
-    except ConfigError:
-        return [Path("rules")]
-    # rule commands send nothing: destinations' secrets need not be set
-    return list(config_from_args(args, secrets_required=False).rules.paths)
+    config = optional_config(args)
+    return list(config.rules.paths) if config else [Path("rules")]
 
 
 def _ruleset(args: argparse.Namespace) -> RuleSet:
@@ -150,7 +158,7 @@ def _ruleset(args: argparse.Namespace) -> RuleSet:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    rs = _ruleset(args)
+    rs = load_some_rules(rule_paths(args))
     examples = sum(len(r.match_examples) + len(r.no_match_examples) for r in rs.rules)
     print(
         f"ok: {len(rs)} rules, {len(rs.terms)} distinct terms, {examples} examples "
@@ -353,26 +361,42 @@ def run_suggest(args: argparse.Namespace) -> int:
 
 
 def run_backtest(args: argparse.Namespace) -> int:
-    from bot.cli.common import config_from_args
     from bot.rules.backtest import as_json, backtest
-    from bot.store import Store
 
-    config = config_from_args(args)
+    config = config_from_args(args, sends=False)
     rs = load_rules(args.paths or list(config.rules.paths))
     try:
         window = parse_duration(args.since)
+        max_age = parse_duration(args.max_age) if args.max_age else None
     except ValueError as exc:
-        print(f"newsbot: rules: --since: {exc}", file=sys.stderr)
+        print(f"newsbot: rules: --since/--max-age: {exc}", file=sys.stderr)
         return 2
-    with Store(config.state.path) as store:
-        result = backtest(store, rs, since=utcnow() - timedelta(seconds=window))
+    from bot.cli.review_cmd import feedback_scores, scores_json, scores_line
+
+    now = utcnow()
+    since = now - timedelta(seconds=window)
+    with open_store(config.state.path) as store:
+        result = backtest(store, rs, since=since)
+        votes = feedback_scores(store, rs, since)
+        queued = None
+        if args.deliver:
+            from bot.requeue import queue_backtest
+
+            queued = queue_backtest(store, result, destinations=config.destinations, now=now,
+                                    max_age=max_age)  # fmt: skip
+    if queued is not None:  # on stderr beside --json's document
+        old = f"; {queued.too_old} older than --max-age left alone" if queued.too_old else ""
+        print(f"queued {queued.items} item(s) for delivery ({queued.deliveries} deliveries){old}",
+              file=sys.stderr if args.json else sys.stdout)  # fmt: skip
     if args.json:
-        print(as_json(result))
+        print(as_json(result, feedback=scores_json(votes)))
         return 0
     print(
         f"{result.items} stored items since {args.since}: {len(result.added)} would be added, "
         f"{len(result.dropped)} dropped, {len(result.changed)} matched by other rules"
     )
+    if votes.relevant or votes.not_relevant or votes.missed:  # only where readers voted
+        print(scores_line(votes))
     for title, rows in (
         ("ADDED", result.added),
         ("DROPPED", result.dropped),

@@ -21,6 +21,7 @@ from bot.config.model import (
     WebhookOptions,
 )
 from bot.config.reader import Section, positive_int
+from bot.cron import EXAMPLE, CronError, parse_cron
 
 
 def destination(s: Section) -> DestinationConfig:
@@ -44,8 +45,11 @@ def destination(s: Section) -> DestinationConfig:
     quiet = s.get("quiet_hours", str)
     if quiet and not re.fullmatch(r"\d{1,2}:\d{2}-\d{1,2}:\d{2}", quiet):
         raise s.error("quiet_hours", f"expected HH:MM-HH:MM, got {quiet!r}")
-    if schedule and len(schedule.split()) != 5:
-        raise s.error("schedule", f"expected a 5-field cron expression, got {schedule!r}")
+    if schedule:
+        try:
+            parse_cron(schedule)
+        except CronError as exc:
+            raise s.error("schedule", f"{exc} in {schedule!r}; e.g. schedule = {EXAMPLE}") from None
     cfg = DestinationConfig(
         name=name,
         type=kind,
@@ -94,6 +98,7 @@ def _email(s: Section) -> EmailOptions:
         timeout=s.duration("timeout", 30.0) or 30.0,
         templates_dir=s.path_value("templates_dir"),
         subject_prefix=s.get("subject_prefix", str, ""),
+        max_message_bytes=positive_int(s, "max_message_bytes", 10_000_000),
     )
     if opts.password and opts.security == "none":
         raise s.error("password", "refusing SMTP AUTH without TLS: set security = starttls or ssl")

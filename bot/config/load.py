@@ -6,10 +6,12 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from bot.config.destinations import destination
+from bot.config.feedback import feedback_config, signs_links
 from bot.config.model import (
     DEFAULT_LOCATIONS,
     Config,
@@ -61,13 +63,13 @@ def read_env_file(path: Path) -> dict[str, str]:
 
 
 class _KeepUnset(dict[str, str]):
-    """An environment in which an unset ``${VAR}`` stays as written."""
+    """An environment in which an unset (or empty) ``${VAR}`` stays as written."""
 
     def __contains__(self, key: object) -> bool:
         return True
 
-    def __missing__(self, key: str) -> str:
-        return "${" + key + "}"
+    def __getitem__(self, key: str) -> str:
+        return dict.get(self, key) or "${" + key + "}"
 
 
 def load_config(
@@ -102,7 +104,16 @@ def load_config(
     env_file = top.path_value("env_file")
     if env_file is not None:
         # the real environment wins over the file, as systemd's EnvironmentFile= does
-        env = {**read_env_file(env_file), **env}
+        try:
+            env = {**read_env_file(env_file), **env}
+        except ConfigError as exc:
+            cause = exc.__cause__
+            if not isinstance(cause, OSError):
+                raise  # a syntax error in a file we could read
+            # under systemd the unit's EnvironmentFile= has already set what the file holds, and
+            # the service's user may not read a root-only file: only a variable still missing is
+            # an error, and it says why
+            top.unset_hint = f" (env_file {env_file} cannot be read: {cause.strerror})"
         top.env = env
     if not secrets_required:
         env = _KeepUnset(env)
@@ -129,16 +140,16 @@ def load_config(
     log_cfg = LogConfig(level=log.choice("level", ("debug", "info", "warning", "error"), "info"))
     log.finish()
 
+    feedback_cfg = feedback_config(top.section("feedback")) if "feedback" in top.data else None
+
     top.used.update({"feeds", "destinations"})
     feeds = _list_of_tables(top, "feeds")
-    feed_cfgs = tuple(
-        _feed(Section(f, path=path, loc=loc, table="feeds", index=i, env=env))
-        for i, f in enumerate(feeds)
-    )
+    feed_cfgs = tuple(_feed(top.entry("feeds", i, f), fetch_cfg) for i, f in enumerate(feeds))
     _no_duplicates(top, "feeds", [f.url for f in feed_cfgs], "url")
     dests = _list_of_tables(top, "destinations")
+    links = feedback_cfg if feedback_cfg and signs_links(feedback_cfg) else None
     dest_cfgs = tuple(
-        destination(Section(d, path=path, loc=loc, table="destinations", index=i, env=env))
+        replace(destination(top.entry("destinations", i, d)), feedback=links)
         for i, d in enumerate(dests)
     )
     _no_duplicates(top, "destinations", [d.name for d in dest_cfgs], "name")
@@ -158,6 +169,7 @@ def load_config(
         destinations=dest_cfgs,
         service=service_cfg,
         log=log_cfg,
+        feedback=feedback_cfg,
     )
 
 
@@ -203,6 +215,8 @@ def _fetch(s: Section) -> FetchConfig:
         clients=positive_int(s, "clients", d.clients),
         max_redirects=positive_int(s, "max_redirects", d.max_redirects),
         user_agent=s.get("user_agent", str),
+        max_age=s.limit("max_age", d.max_age),
+        urgent_max_age=s.limit("urgent_max_age", d.urgent_max_age),
     )
     s.finish()
     return cfg
@@ -225,13 +239,16 @@ def _service(s: Section) -> ServiceConfig:
     return cfg
 
 
-def _feed(s: Section) -> FeedConfig:
+def _feed(s: Section, fetch: FetchConfig) -> FeedConfig:
     url: str = s.require("url", str)
     if not re.match(r"^https?://", url):
         raise s.error("url", f"must start with http:// or https://, got {url!r}")
+    name = s.get("name", str)
     cfg = FeedConfig(
         url=url,
-        name=s.get("name", str) or _host(url),
+        name=name or _host(url),
+        named=bool(name),
+        max_age=s.limit("max_age", fetch.max_age),
         lang=s.get("lang", str),
         interval=s.duration("interval", 900.0) or 900.0,
         fetch_full_text=s.get("fetch_full_text", bool, False),

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.age import DEFAULT_MAX_AGE, DEFAULT_URGENT_MAX_AGE
 from bot.errors import ConfigError
 
 DEFAULT_LOCATIONS = (Path("newsbot.toml"), Path("/etc/newsbot/newsbot.toml"))
@@ -54,6 +55,9 @@ class FetchConfig:
     clients: int = 4  # httpx clients the connections are spread over
     max_redirects: int = 5
     user_agent: str | None = None
+    # an item first seen older than this is stored but never delivered (None: "off"); per feed too
+    max_age: float | None = DEFAULT_MAX_AGE
+    urgent_max_age: float | None = DEFAULT_URGENT_MAX_AGE  # urgent rules send only younger items
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +69,8 @@ class FeedConfig:
     fetch_full_text: bool = False
     allow_private_hosts: bool = False
     enabled: bool = True
+    max_age: float | None = DEFAULT_MAX_AGE  # the feed's own, else [fetch] max_age
+    named: bool = True  # `name` was written; else the feed's own title names it once polled
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +93,8 @@ class EmailOptions:
     timeout: float = 30.0
     templates_dir: Path | None = None
     subject_prefix: str = ""
+    # a digest bigger than this (or than the server's advertised SIZE) goes out as numbered parts
+    max_message_bytes: int = 10_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +120,17 @@ class AppriseOptions:
     urls: tuple[str, ...] = field(repr=False)
 
 
+@dataclass(frozen=True, slots=True)
+class FeedbackConfig:
+    """``[feedback]``: readers' relevant / not relevant links and the service that takes them."""
+
+    base_url: str  # public URL the reverse proxy maps to `listen`, no trailing slash
+    secret: str = field(repr=False)  # signs the links' tokens; never in a URL, never logged
+    host: str = "127.0.0.1"
+    port: int = 8087
+    rate_limit: int = 30  # requests per client (address) per minute
+
+
 DestinationOptions = (
     SlackOptions | EmailOptions | WebhookOptions | ConsoleOptions | FileOptions | AppriseOptions
 )
@@ -134,6 +153,7 @@ class DestinationConfig:
     urgent_score: float | None = None  # ... and any item scoring at least this
     title: str = "Vietnam–Japan"
     max_attempts: int = 10
+    feedback: FeedbackConfig | None = None  # the config's [feedback]: digest entries carry links
 
     def wants(self, rule: str, tags: tuple[str, ...], score: float) -> bool:
         """Routing: does this destination take an item matched by `rule`?"""
@@ -174,6 +194,7 @@ class Config:
     destinations: tuple[DestinationConfig, ...]
     service: ServiceConfig = ServiceConfig()
     log: LogConfig = LogConfig()
+    feedback: FeedbackConfig | None = None
 
     def destination(self, name: str) -> DestinationConfig:
         for d in self.destinations:

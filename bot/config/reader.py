@@ -63,6 +63,7 @@ class Section:
         table: str | None,
         index: int | None,
         env: Mapping[str, str],
+        unset_hint: str = "",
     ) -> None:
         self.data, self.path, self.loc, self.table, self.index, self.env = (
             data,
@@ -73,6 +74,8 @@ class Section:
             env,
         )
         self.used: set[str] = set()
+        # why a variable may be unset, appended to that error (an env file that could not be read)
+        self.unset_hint = unset_hint
 
     def _name(self, key: str) -> str:
         if self.table is None:
@@ -90,8 +93,9 @@ class Section:
     def _expand(self, key: str, value: str) -> str:
         def sub(m: re.Match[str]) -> str:
             var = m.group(1)
-            if var not in self.env:
-                raise self.error(key, f"environment variable {var} is not set")
+            # empty is as good as unset: a secrets file's `SLACK_WEBHOOK_URL=` still to be filled
+            if var not in self.env or not self.env[var]:
+                raise self.error(key, f"environment variable {var} is not set{self.unset_hint}")
             return self.env[var]
 
         return _ENV_REF.sub(sub, value)
@@ -136,6 +140,21 @@ class Section:
             raise self.error(key, "must be positive")
         return seconds
 
+    def limit(self, key: str, default: float | None) -> float | None:
+        """A duration that may be switched off: "3d", "24h", ... or "off" (None)."""
+        value = self.get(key, (str, int, float))
+        if value is None:
+            return default
+        if isinstance(value, str) and value.strip().lower() == "off":
+            return None
+        try:
+            seconds = parse_duration(value)
+        except ValueError as exc:
+            raise self.error(key, f'{exc}; e.g. {key} = "3d", or "off"') from None
+        if seconds <= 0:
+            raise self.error(key, f'must be positive; e.g. {key} = "3d", or "off"')
+        return seconds
+
     def path_value(self, key: str, default: str | None = None) -> Path | None:
         value = self.get(key, str, default)
         if value is None:
@@ -154,7 +173,13 @@ class Section:
         value = self.data.get(key, {})
         if not isinstance(value, dict):
             raise self.error(key, "expected a table")
-        return Section(value, path=self.path, loc=self.loc, table=key, index=None, env=self.env)
+        return Section(value, path=self.path, loc=self.loc, table=key, index=None, env=self.env,
+                       unset_hint=self.unset_hint)  # fmt: skip
+
+    def entry(self, table: str, index: int, data: Mapping[str, Any]) -> Section:
+        """One ``[[table]]`` entry, read like this section (same file, environment and hint)."""
+        return Section(data, path=self.path, loc=self.loc, table=table, index=index, env=self.env,
+                       unset_hint=self.unset_hint)  # fmt: skip
 
     def finish(self) -> None:
         unknown = [k for k in self.data if k not in self.used]

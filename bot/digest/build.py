@@ -1,9 +1,10 @@
 """Build the channel-neutral `Digest` for one destination from its pending items.
 
 Steps: keep the matches the destination wants -> one candidate entry per item (plain-text snippet,
-highlights) -> collapse the same story from several outlets (same canonical link, or near-identical
-titles published close together) -> group by rule (or by tag when the destination routes on tags) ->
-rank by score, then recency.
+highlights) -> collapse the same story (same canonical link, or near-identical titles published close
+together that name the same numbers, dates and names) -> group by rule (or by tag when the destination
+routes on tags) -> rank by score, then recency. A collapsed article is never hidden: it stays on its
+story's entry as a `Coverage` (outlet, title, link), which every channel renders as a link.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from bot.config import DestinationConfig
+from bot.digest.place import place
+from bot.digest.story import numbers, story_marks, story_title
 from bot.digest.text import (
     SCAN_CHARS,
     Highlighter,
@@ -27,15 +30,22 @@ from bot.digest.text import (
     snippet_window,
     strip_html,
 )
-from bot.models import Digest, DigestEntry, DigestGroup, FeedHealth, PendingItem, RuleMatch
+from bot.feedback.links import with_feedback
+from bot.models import (
+    Coverage,
+    Digest,
+    DigestEntry,
+    DigestGroup,
+    FeedHealth,
+    PendingItem,
+    RuleMatch,
+)
 
 #: two items with near-identical titles are one story only if published this close together
 SAME_STORY_WINDOW = timedelta(hours=72)
 #: Jaccard similarity of title tokens at or above which two titles are "near-duplicates"
 TITLE_SIMILARITY = 0.75
 _WORD = re.compile(r"\w+", re.UNICODE)
-# " - Outlet", " | Outlet", " — Outlet" at the end of a title (aggregators append the source)
-_OUTLET_SUFFIX = re.compile(r"\s+[-|–—:]\s+[^-|–—:]{1,40}$")
 
 
 @dataclass(slots=True)
@@ -45,6 +55,7 @@ class _Candidate:
     entry: DigestEntry
     when: datetime
     tokens: frozenset[str]
+    marks: frozenset[str]  # numbers, dates and names in the title (see bot.digest.story)
     merged: list[_Candidate] = field(default_factory=list)
 
 
@@ -64,9 +75,10 @@ def build_digest(
         c for c in (_candidate(destination, item, highlight) for item in items) if c is not None
     ]
     stories = collapse_same_story(candidates)
-    groups = _group(stories, tags=destination.tags, titles=titles or {})
+    groups = _group(stories, tags=destination.tags, titles=titles or {}, highlight=highlight)
     fired = Counter(rule for c in stories for rule in c.entry.rules)
-    return Digest(
+    names = titles or {}
+    digest = Digest(
         key=key,
         destination=destination.name,
         title=clean_line(destination.title),
@@ -78,7 +90,12 @@ def build_digest(
             rule for rule, _ in sorted(fired.items(), key=lambda kv: (-kv[1], kv[0]))
         ),
         source_health=tuple(sorted(health, key=lambda h: (not h.is_failing, h.name.casefold()))),
+        rule_titles=tuple((r, clean_line(names[r])) for r in fired if names.get(r)),
+        since=min((as_utc(i.fetched_at) for i in items if i.fetched_at.year > 1), default=None)
+        if period_start is None
+        else None,
     )
+    return with_feedback(digest, destination.feedback) if destination.feedback else digest
 
 
 def _candidate(
@@ -95,7 +112,6 @@ def _candidate(
     rules = tuple(dict.fromkeys(m.rule for m in wanted))
     # a title is text, not markup: "<" in it is shown (escaped by each channel), never parsed
     title = clean_line(item.title) or "(untitled)"
-    snippet, spans = make_snippet(item, wanted, highlight)
     entry = DigestEntry(
         item_id=item.item_id,
         title=title,
@@ -103,8 +119,8 @@ def _candidate(
         outlet=clean_line(item.outlet) or clean_line(item.feed_url),
         lang=clean_line(item.lang) if item.lang else None,
         published=item.published,
-        snippet=snippet,
-        highlights=spans,
+        snippet="",  # set once the entry is placed: it shows the placing rule's terms
+        highlights=(),
         score=wanted[0].score,
         rules=rules,
         tags=tuple(dict.fromkeys(t for m in wanted for t in m.tags)),
@@ -115,6 +131,7 @@ def _candidate(
         entry=entry,
         when=as_utc(item.published or item.fetched_at),
         tokens=title_tokens(title),
+        marks=story_marks(title),
     )
 
 
@@ -140,8 +157,7 @@ def make_snippet(
 
 def title_tokens(title: str) -> frozenset[str]:
     """Tokens for near-duplicate detection: words, or character bigrams for scripts without spaces."""
-    base = _OUTLET_SUFFIX.sub("", title)
-    folded = unicodedata.normalize("NFKC", base).casefold()
+    folded = unicodedata.normalize("NFKC", story_title(title)).casefold()
     tokens: set[str] = set()
     for word in _WORD.findall(folded):
         if len(word) > 3 and any(_is_cjk(ch) for ch in word):
@@ -163,14 +179,25 @@ def is_same_story(a: _Candidate, b: _Candidate) -> bool:
 
 
 def has_similar_title(a: _Candidate, b: _Candidate) -> bool:
-    """Jaccard similarity of title tokens >= TITLE_SIMILARITY, published within the window."""
+    """Jaccard similarity of title tokens >= TITLE_SIMILARITY, published within the window, and no
+    conflicting numbers, dates or names ("agree 5 projects" is not "agree 6 projects")."""
     la, lb = len(a.tokens), len(b.tokens)
     if la < 3 or lb < 3 or min(la, lb) < TITLE_SIMILARITY * max(la, lb):
         return False
     if abs(a.when - b.when) > SAME_STORY_WINDOW:
         return False
+    if marks_conflict(a.marks, b.marks):
+        return False
+    if a.entry.outlet == b.entry.outlet:
+        # one desk's versions of a story keep its words ("(update 2)" adds some); a swapped word
+        # from the same desk is its next templated story ("… energy cooperation" / "… healthcare")
+        return a.tokens <= b.tokens or b.tokens <= a.tokens
+    return similarity(a, b) >= TITLE_SIMILARITY
+
+
+def similarity(a: _Candidate, b: _Candidate) -> float:
     overlap = len(a.tokens & b.tokens)
-    return overlap >= TITLE_SIMILARITY * (la + lb - overlap)
+    return overlap / (len(a.tokens) + len(b.tokens) - overlap)
 
 
 def collapse_same_story(candidates: Sequence[_Candidate]) -> list[_Candidate]:
@@ -186,14 +213,17 @@ def collapse_same_story(candidates: Sequence[_Candidate]) -> list[_Candidate]:
     leaders: list[_Candidate] = []
     by_prefix: dict[str, list[int]] = {}
     by_link: dict[str, int] = {}
+    by_title: list[tuple[_Candidate, list[str], int]] = []  # folded for a similar title
     for cand in ordered:
         link = cand.item.canonical_link or cand.item.link
         home = by_link.get(link) if link else None
-        prefix = _prefix(cand.tokens, df)
-        if home is None:
-            home = _similar_leader(cand, prefix, leaders, by_prefix)
+        prefix = _prefix(cand, df)
         if home is not None:
             leaders[home].merged.append(cand)
+            continue
+        home = _similar_leader(cand, prefix, leaders, by_prefix)
+        if home is not None:
+            by_title.append((cand, prefix, home))
             continue
         leaders.append(cand)
         idx = len(leaders) - 1
@@ -201,12 +231,22 @@ def collapse_same_story(candidates: Sequence[_Candidate]) -> list[_Candidate]:
             by_link[link] = idx
         for token in prefix:
             by_prefix.setdefault(token, []).append(idx)
+    # a story's own leader may come later in rank order than a rewording of it: with every leader
+    # known, each folded title joins the leader it is most similar to
+    for cand, prefix, home in by_title:
+        best = _similar_leader(cand, prefix, leaders, by_prefix)
+        leaders[home if best is None else best].merged.append(cand)
     return [_with_coverage(c) for c in leaders]
 
 
-def _prefix(tokens: frozenset[str], df: Counter[str]) -> list[str]:
-    ranked = sorted(tokens, key=lambda t: (df[t], t))
-    return ranked[: len(ranked) - math.ceil(TITLE_SIMILARITY * len(ranked)) + 1]
+def _prefix(cand: _Candidate, df: Counter[str]) -> list[str]:
+    """The index keys of `cand`: its rarest title tokens, each under its numbers and dates (two
+    titles of different numbers are never one story, so a templated burst of "… 5 projects",
+    "… 6 projects" compares nothing across numbers and stays near-linear)."""
+    ranked = sorted(cand.tokens, key=lambda t: (df[t], t))
+    dated = " ".join(sorted(numbers(cand.marks)))
+    keep = len(ranked) - math.ceil(TITLE_SIMILARITY * len(ranked)) + 1
+    return [f"{dated}\x00{token}" for token in ranked[:keep]]
 
 
 def _similar_leader(
@@ -215,31 +255,44 @@ def _similar_leader(
     leaders: Sequence[_Candidate],
     by_prefix: dict[str, list[int]],
 ) -> int | None:
+    """The most similar leader `cand` is the same story as (the first such, on a tie)."""
     seen: set[int] = set()
+    best: tuple[float, int] | None = None
     for token in prefix:
         for idx in by_prefix.get(token, ()):
             if idx not in seen:
                 seen.add(idx)
                 if has_similar_title(leaders[idx], cand):
-                    return idx
-    return None
+                    sim = similarity(leaders[idx], cand)
+                    if best is None or (sim, -idx) > (best[0], -best[1]):
+                        best = (sim, idx)
+    return best[1] if best is not None else None
+
+
+def marks_conflict(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Two near-identical titles are different stories when their numbers or dates differ at
+    all, or when each names something the other does not (a substitution: Osaka vs Danang).
+    A name only one of them adds ("PM Kishida" vs "Kishida") is elaboration, not a conflict."""
+    if numbers(a) != numbers(b):
+        return True
+    return bool(a - b) and bool(b - a)
 
 
 def _with_coverage(cand: _Candidate) -> _Candidate:
     if not cand.merged:
         return cand
-    others = tuple(
-        dict.fromkeys(m.entry.outlet for m in cand.merged if m.entry.outlet != cand.entry.outlet)
-    )
     rules = tuple(
         dict.fromkeys((*cand.entry.rules, *(r for m in cand.merged for r in m.entry.rules)))
     )
-    cand.entry = replace(
-        cand.entry,
-        also_covered_by=others,
-        rules=rules,
-        merged_item_ids=tuple(m.item.item_id for m in cand.merged),
+    # other outlets first (the same story elsewhere), then this outlet's own re-runs; best first
+    merged = sorted(cand.merged, key=lambda m: (m.entry.outlet == cand.entry.outlet, _rank(m)))
+    also = tuple(
+        Coverage(
+            item_id=m.item.item_id, outlet=m.entry.outlet, title=m.entry.title, link=m.entry.link
+        )
+        for m in merged
     )
+    cand.entry = replace(cand.entry, also=also, rules=rules)
     return cand
 
 
@@ -248,20 +301,29 @@ def _rank(c: _Candidate) -> tuple[float, float, int]:
 
 
 def _group(
-    stories: Sequence[_Candidate], *, tags: Sequence[str], titles: Mapping[str, str]
+    stories: Sequence[_Candidate],
+    *,
+    tags: Sequence[str],
+    titles: Mapping[str, str],
+    highlight: Highlighter | None,
 ) -> tuple[DigestGroup, ...]:
-    """Each story goes in exactly one group: its most specific wanted rule, or, for a destination
-    that routes on tags, the first of its tags the destination asked for.
-
-    Most specific = the rule that matched the fewest stories of this digest (then the best score):
-    a catch-all rule matching everything would otherwise swallow every topic into one section.
+    """Each story goes in exactly one group: the rule whose topic it is most about (see
+    bot.digest.place), or, for a destination that routes on tags, the first of its tags the
+    destination asked for. Its snippet then highlights what filed it there: that rule's terms
+    (or the terms of its rules with that tag), not every term of every rule it matched.
     """
     reach = Counter(rule for cand in stories for rule in cand.entry.rules)
     buckets: dict[str, list[_Candidate]] = {}
     for cand in stories:
         routed = [t for t in cand.entry.tags if t in tags]
-        rules = cand.entry.rules  # best score first
-        name = routed[0] if routed else min(rules, key=lambda r: (reach[r], rules.index(r)))
+        if routed:
+            name = routed[0]
+            reasons = [m for m in cand.matches if name in m.tags] or list(cand.matches)
+        else:
+            name = place(cand.item, cand.matches, reach=reach.__getitem__, highlight=highlight)
+            reasons = [m for m in cand.matches if m.rule == name]
+        snippet, spans = make_snippet(cand.item, reasons, highlight)
+        cand.entry = replace(cand.entry, snippet=snippet, highlights=spans)
         buckets.setdefault(name, []).append(cand)
     groups = [
         DigestGroup(

@@ -8,14 +8,15 @@ templates autoescape, so feed text can never become markup.
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
 from bot.digest.text import wrap_display
-from bot.digest.view import DigestView, digest_view, subject_line
-from bot.models import Digest
+from bot.digest.view import DigestView, digest_view, subject_line, web_link
+from bot.models import Coverage, Digest
 
 DEFAULT_TEMPLATES = Path(__file__).parent / "templates"
 PLAIN_MARK = ("*", "*")
@@ -77,7 +78,7 @@ def digest_payload(digest: Digest) -> dict[str, Any]:
                     "item_id": e.item_id,
                     "group": group.name,
                     "title": e.title,
-                    "link": e.link,
+                    "link": web_link(e.link),
                     "outlet": e.outlet,
                     "lang": e.lang,
                     "published": e.published.isoformat() if e.published else None,
@@ -86,8 +87,10 @@ def digest_payload(digest: Digest) -> dict[str, Any]:
                     "score": e.score,
                     "rules": list(e.rules),
                     "tags": list(e.tags),
-                    "also_covered_by": list(e.also_covered_by),
+                    "also_covered_by": coverage_payload(e.also_covered_by),
+                    "more_from_outlet": coverage_payload(e.more_from_outlet),
                     "merged_item_ids": list(e.merged_item_ids),
+                    "feedback": asdict(e.feedback) if e.feedback else None,
                 }
             )
     return {
@@ -99,13 +102,20 @@ def digest_payload(digest: Digest) -> dict[str, Any]:
         "period_start": digest.period_start.isoformat() if digest.period_start else None,
         "period_end": digest.period_end.isoformat(),
         "timezone": digest.timezone,
-        "count": len(entries),
+        "count": digest.articles,  # articles delivered, folded duplicates included
+        "stories": len(entries),
+        "part": digest.part,
+        "parts": digest.parts,
         "entries": entries,
+        "missed_url": digest.missed_url,
         "groups": [
             {"name": g.name, "title": g.heading, "item_ids": [e.item_id for e in g.entries]}
             for g in digest.groups
         ],
-        "rules_fired": [{"rule": r, "count": n} for r, n in view.rules_fired],
+        "rules_fired": [
+            {"rule": r, "title": title, "count": n}
+            for r, (title, n) in zip(digest.rules_fired, view.rules_fired, strict=True)
+        ],
         "source_health": [
             {
                 "name": h.name,
@@ -119,6 +129,13 @@ def digest_payload(digest: Digest) -> dict[str, Any]:
             for h in digest.source_health
         ],
     }
+
+
+def coverage_payload(coverage: tuple[Coverage, ...]) -> list[dict[str, Any]]:
+    return [
+        {"item_id": c.item_id, "outlet": c.outlet, "title": c.title, "link": web_link(c.link)}
+        for c in coverage
+    ]
 
 
 def render_json(digest: Digest, *, templates_dir: Path | None = None) -> str:

@@ -2,12 +2,15 @@
 
 Limits (api.slack.com/reference/block-kit): 50 blocks per message, 3,000 characters per section
 text, 150 per header; in practice ~12,000 characters per message. A long digest becomes several
-messages, in order, each labelled "part k of n"; nothing is dropped. Feed text is escaped (``&``,
+messages, in order, each naming its digest and "part k of n" for readers, and carrying the digest key
+invisibly in its first block's ``block_id``; nothing is dropped, and each part knows the items it
+carries (so a digest that fails half-way is resumed, not repeated). Feed text is escaped (``&``,
 ``<``, ``>``) so a title cannot post ``<!channel>``, a mention or a disguised link.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -59,9 +62,42 @@ def entry_text(e: EntryView) -> str:
     lines = [head, f"_{escape(e.meta)}_"]
     if e.snippet:
         lines.append(snippet_mrkdwn(e.snippet))
-    if e.also_covered_by:
-        lines.append(f"_Also covered by {escape(', '.join(e.also_covered_by))}_")
+    if e.feedback:
+        lines.append(f"{linked('Relevant', e.feedback.relevant)} · "
+                     f"{linked('Not relevant', e.feedback.not_relevant)}")  # fmt: skip
     return "\n".join(lines)
+
+
+def linked(label: str, link: str | None) -> str:
+    return f"<{link_target(link)}|{escape(label)}>" if link else escape(label)
+
+
+def coverage_lines(e: EntryView) -> list[tuple[str, tuple[int, ...]]]:
+    """Every folded article as a link: (mrkdwn line, the item ids it shows)."""
+    lines: list[tuple[str, tuple[int, ...]]] = []
+    if e.also_covered_by:
+        outlets = ", ".join(linked(c.outlet, c.link) for c in e.also_covered_by)
+        lines.append((f"Also covered by {outlets}", tuple(c.item_id for c in e.also_covered_by)))
+    if e.more_from_outlet:
+        lines.append((f"+{len(e.more_from_outlet)} more from {escape(e.outlet)}:", ()))
+        lines.extend((f"• {linked(c.title, c.link)}", (c.item_id,)) for c in e.more_from_outlet)
+    return lines
+
+
+def coverage_sections(e: EntryView) -> list[tuple[Block, tuple[int, ...]]]:
+    """The coverage lines in context blocks of at most MAX_SECTION_CHARS each."""
+    out: list[tuple[Block, tuple[int, ...]]] = []
+    chunk: list[str] = []
+    ids: list[int] = []
+    for line, line_ids in coverage_lines(e):
+        if chunk and sum(len(c) + 1 for c in chunk) + len(line) > MAX_SECTION_CHARS - 100:
+            out.append((context("\n".join(chunk)), tuple(ids)))
+            chunk, ids = [], []
+        chunk.append(clip(line, MAX_SECTION_CHARS - 100))
+        ids.extend(line_ids)
+    if chunk:
+        out.append((context("\n".join(chunk)), tuple(ids)))
+    return out
 
 
 def is_word_boundary(ch: str) -> bool:
@@ -95,6 +131,8 @@ class _Unit:
 
     blocks: tuple[Block, ...]
     group: str | None
+    items: tuple[int, ...] = ()  # the articles these blocks make reachable
+    opens_group: bool = False  # starts with its group's heading
 
     @property
     def chars(self) -> int:
@@ -111,7 +149,7 @@ def footer_blocks(view: DigestView) -> list[Block]:
     lines: list[str] = []
     if view.rules_fired:
         fired = ", ".join(f"{escape(r)} ({n})" for r, n in view.rules_fired)
-        lines.append(f"*Rules that fired:* {fired}")
+        lines.append(f"*Matches per topic:* {fired}")
     if view.health:
         lines.append(f"*Source health:* {view.health_counts}")
         lines.extend(
@@ -120,7 +158,9 @@ def footer_blocks(view: DigestView) -> list[Block]:
         )
     else:
         lines.append("*Source health:* every feed fetched normally.")
-    lines.append(f"Times in {escape(view.timezone)} · digest `{escape(view.key)}`")
+    lines.append(f"Times in {escape(view.timezone)}")
+    if view.missed_url:
+        lines.append(linked("Missed an article?", view.missed_url))
     # chunk the footer into context blocks that each stay under the per-text limit
     blocks: list[Block] = []
     chunk: list[str] = []
@@ -150,7 +190,14 @@ def _units(view: DigestView) -> list[_Unit]:
             blocks: tuple[Block, ...] = (section(entry_text(e)),)
             if i == 0:
                 blocks = (group_heading(g.heading, len(g.entries)), *blocks)
-            units.append(_Unit(blocks, g.heading))
+            more = coverage_sections(e)
+            shown_later = {n for _, ids in more[1:] for n in ids}
+            if more:
+                blocks = (*blocks, more[0][0])
+            own = tuple(n for n in e.item_ids if n not in shown_later)
+            units.append(_Unit(blocks, g.heading, own, opens_group=i == 0))
+            # a long "+N more" list continues in blocks of its own, which may start a new message
+            units.extend(_Unit((block,), g.heading, ids) for block, ids in more[1:])
     units.extend(_Unit((b,), None) for b in footer_blocks(view))
     return units
 
@@ -172,25 +219,46 @@ def _pack(units: Sequence[_Unit]) -> list[list[_Unit]]:
     return messages
 
 
-def slack_messages(digest: Digest) -> list[dict[str, Any]]:
-    """The Block Kit payloads for `digest`, in order: ``{"text", "blocks", ...}`` each."""
+@dataclass(frozen=True, slots=True)
+class SlackPart:
+    """One message of a digest and the items it makes reachable."""
+
+    payload: dict[str, Any]
+    items: tuple[int, ...]
+
+
+def digest_block_id(key: str, part: int, total: int) -> str:
+    """An invisible marker for the first block of each part: the key's hash, part k of n."""
+    return f"newsbot-{hashlib.sha256(key.encode()).hexdigest()[:24]}-{part}-of-{total}"
+
+
+def slack_parts(digest: Digest) -> list[SlackPart]:
+    """The Block Kit messages for `digest`, in order, each with the item ids it carries."""
     view = digest_view(digest)
     packed = _pack(_units(view))
     total = len(packed)
     fallback = escape(f"{view.headline} — {view.date}")
-    out: list[dict[str, Any]] = []
+    out: list[SlackPart] = []
     previous_group: str | None = None
     for k, units in enumerate(packed, 1):
         blocks: list[Block] = []
         if k > 1:
-            blocks.append(context(f"{escape(view.headline)} — part {k} of {total}"))
+            blocks.append(context(f"{escape(view.headline)} — {view.date} · part {k} of {total}"))
             first = units[0]
-            starts_group = len(first.blocks) > 1  # a unit of two blocks opens its group
-            if first.group is not None and first.group == previous_group and not starts_group:
+            if first.group is not None and first.group == previous_group and not first.opens_group:
                 blocks.append(group_heading(first.group, 0, continued=True))
         for unit in units:
             blocks.extend(unit.blocks)
             previous_group = unit.group if unit.group is not None else previous_group
+        if k == 1 and total > 1:  # the summary under the header says which part this is
+            blocks[1] = context(f"{escape(view.summary)} · part 1 of {total}")
+        blocks[0] = {**blocks[0], "block_id": digest_block_id(digest.key, k, total)}
         text = fallback if total == 1 else f"{fallback} (part {k} of {total})"
-        out.append({"text": text, "blocks": blocks, "unfurl_links": False, "unfurl_media": False})
+        payload = {"text": text, "blocks": blocks, "unfurl_links": False, "unfurl_media": False}
+        out.append(SlackPart(payload, tuple(n for u in units for n in u.items)))
     return out
+
+
+def slack_messages(digest: Digest) -> list[dict[str, Any]]:
+    """The Block Kit payloads for `digest`, in order: ``{"text", "blocks", ...}`` each."""
+    return [part.payload for part in slack_parts(digest)]

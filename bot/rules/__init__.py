@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from bot.errors import RuleError
 from bot.rules.engine import Prepared, RuleSet, Trace
 from bot.rules.files import load_files
 from bot.rules.model import Example, Rule
@@ -30,6 +31,18 @@ def load_rules(paths: Iterable[Path | str]) -> RuleSet:
     return RuleSet(rules, terms, files)
 
 
+def load_some_rules(paths: Iterable[Path | str]) -> RuleSet:
+    """`load_rules`, where no rule at all is an error: an empty or mis-pointed rules folder would
+    have every item polled stored as seen and unmatched, never to be delivered."""
+    searched = [Path(p) for p in paths]
+    ruleset = load_rules(searched)
+    if not len(ruleset):
+        where = ", ".join(str(p) for p in searched) or "no path"
+        files = f"{len(ruleset.files)} rule file(s)" if ruleset.files else "no .yaml file"
+        raise RuleError(f"no rules loaded: searched {where} ({files} there); check [rules] paths")
+    return ruleset
+
+
 __all__ = [
     "Example",
     "Prepared",
@@ -37,6 +50,7 @@ __all__ = [
     "RuleSet",
     "Trace",
     "load_rules",
+    "load_some_rules",
     "plain_text",
     "rule_titles",
 ]

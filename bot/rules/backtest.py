@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.models import Document
+from bot.models import Document, RuleMatch
 from bot.rules.engine import RuleSet
 from bot.store import Store
+from bot.store.timefmt import dt
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +22,8 @@ class BacktestRow:
     before: tuple[str, ...]  # rules that matched when the item was stored
     after: tuple[str, ...]  # rules that match now
     delivered: bool  # reached at least one destination (or is queued for one)
+    matches: tuple[RuleMatch, ...] = ()  # what the current rules match, to queue it (--deliver)
+    seen_at: datetime | None = None  # published, else fetched: for a maximum age
 
     @property
     def is_added(self) -> bool:
@@ -63,7 +67,8 @@ def backtest(store: Store, ruleset: RuleSet, *, since: datetime | None) -> Backt
         doc = Document(
             title=row["title"], summary=row["summary"], content=row["content"], lang=row["lang"]
         )
-        after = tuple(r.rule for r in ruleset.match(doc))
+        results = ruleset.match(doc)
+        after = tuple(r.rule for r in results)
         before = tuple(sorted(stored.get(row["id"], ())))
         if set(after) != set(before):
             diffs.append(
@@ -75,12 +80,16 @@ def backtest(store: Store, ruleset: RuleSet, *, since: datetime | None) -> Backt
                     before=before,
                     after=after,
                     delivered=row["id"] in delivered,
+                    matches=tuple(RuleMatch.of(r) for r in results),
+                    seen_at=dt(row["published_at"]) or dt(row["fetched_at"]),
                 )
             )
     return Backtest(len(rows), tuple(diffs))
 
 
-def as_json(result: Backtest) -> str:
+def as_json(result: Backtest, *, feedback: Mapping[str, object] | None = None) -> str:
+    """The backtest for scripts; `feedback`: precision / recall against readers' votes."""
+    extra = {"feedback": dict(feedback)} if feedback is not None else {}
     return json.dumps(
         {
             "items": result.items,
@@ -99,6 +108,7 @@ def as_json(result: Backtest) -> str:
                 }
                 for r in result.rows
             ],
+            **extra,
         },
         ensure_ascii=False,
         indent=2,

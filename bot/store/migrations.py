@@ -96,4 +96,43 @@ MIGRATIONS: tuple[str, ...] = (
         updated_at TEXT NOT NULL
     );
     """,
+    # 3: readers' feedback on digest entries (and articles they missed). No reader identity beyond
+    # the destination the link was sent to; the item's text is kept so review outlives retention
+    # of the item, and the row itself is pruned with the same retention
+    """
+    CREATE TABLE IF NOT EXISTS feedback (
+        id INTEGER PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        destination TEXT NOT NULL,
+        verdict TEXT NOT NULL CHECK (verdict IN ('relevant', 'not_relevant', 'missed')),
+        item_id INTEGER REFERENCES items(id) ON DELETE SET NULL,
+        link TEXT,
+        title TEXT NOT NULL DEFAULT '',
+        summary TEXT NOT NULL DEFAULT '',
+        content TEXT NOT NULL DEFAULT '',
+        lang TEXT,
+        outlet TEXT NOT NULL DEFAULT '',
+        rules TEXT NOT NULL DEFAULT '[]',
+        terms TEXT NOT NULL DEFAULT '[]',
+        note TEXT NOT NULL DEFAULT '',
+        applied_at TEXT
+    );
+    CREATE INDEX IF NOT EXISTS feedback_created ON feedback(created_at);
+    """,
+    # 4: per feed, how many new items the age policy held back (stored, delivered nowhere)
+    """
+    ALTER TABLE feeds ADD COLUMN held_back_total INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE feeds ADD COLUMN held_back_matched INTEGER NOT NULL DEFAULT 0;
+    """,
+    # 5: a digest sent as several messages: each part as rendered, and whether the channel accepted it
+    """
+    CREATE TABLE IF NOT EXISTS outbox_parts (
+        outbox_id INTEGER NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,
+        part INTEGER NOT NULL,              -- 1..n, sent in order
+        payload BLOB NOT NULL,              -- the message exactly as the channel gets it
+        item_ids TEXT NOT NULL DEFAULT '[]',  -- the articles this part makes reachable (JSON)
+        sent_at TEXT,                       -- accepted by the channel
+        PRIMARY KEY (outbox_id, part)
+    );
+    """,
 )
