@@ -7,7 +7,7 @@ automaton, not the number of passes, so matching cost grows far less than linear
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -339,8 +339,13 @@ def _condition_terms(node: Node) -> frozenset[int]:
 
 
 def _shared_conditions(rules: Sequence[Rule]) -> frozenset[frozenset[int]]:
-    """Top-level conditions every rule has alike (the pairing: $VIETNAM, $JAPAN), by their terms."""
+    """Top-level conditions most rules have alike (the pairing: $VIETNAM, $JAPAN), by their terms.
+
+    Most, not all: a rule built another way (one that reads a side the press leaves implicit, so
+    has no $JAPAN) must not turn every other rule's pairing into topic words."""
     if len(rules) < 2:
         return frozenset()
-    per_rule = [{_condition_terms(c) for c in _conjuncts(r.condition)} for r in rules]
-    return frozenset(set.intersection(*per_rule))
+    counts = Counter(
+        c for r in rules for c in {_condition_terms(c) for c in _conjuncts(r.condition)}
+    )
+    return frozenset(c for c, n in counts.items() if n * 2 > len(rules))
