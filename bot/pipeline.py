@@ -1,5 +1,8 @@
 """One poll cycle: fetch -> parse -> store -> match, for a set of feeds.
 
+Parsing and matching go through one `bot.analysis.Analyzer`: inline, or the cycle's worker pool
+(`bot.workers`) when one was started; the code below does not ask which.
+
 Each feed is its own failure boundary (`poll_feed`): whatever goes wrong with one feed is recorded
 against it and retried next cycle; the others carry on. Delivery lives in `bot.deliver`.
 """
@@ -16,15 +19,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.age import DEFAULT_URGENT_MAX_AGE, MAX_AGE, AgePolicy, describe, judge
+from bot.analysis import INLINE, Analysed, Analyzer
 from bot.config import DestinationConfig, FeedConfig
 from bot.errors import FeedGone, FetchError, RateLimited
 from bot.fetch import Fetcher
 from bot.log import get_logger, kv
 from bot.models import Clock, Item, RuleMatch
-from bot.parse import parse_feed
 from bot.parse.feed import outlet_name
 from bot.store import FeedState, FetchSuccess, NewItem, Store
-from bot.workers import Prepared, WorkerPool, link_of, match_item, worker_pool_for
+from bot.workers import WorkerPool, worker_pool_for
 
 if TYPE_CHECKING:
     from bot.rules import RuleSet
@@ -90,6 +93,8 @@ def workers_for(
     """The worker processes of one cycle (`newsbot once`), started at once only if some feed will
     certainly send a body: a cycle of conditional GETs answered 304 then starts none."""
     urls = [f.url for f in feeds if f.enabled]
+    # the one reason the store counts feeds without a validator: a pool's start-up (~0.3 s) is
+    # worth paying before the first fetch returns only when a body is sure to come
     prestart = store.unconditional(urls) > 0
     return worker_pool_for(len(urls), ruleset=ruleset, prestart=prestart, fork=True)
 
@@ -103,13 +108,14 @@ async def poll_feeds(
     destinations: Sequence[DestinationConfig],
     clock: Clock,
     on_done: Callable[[FeedOutcome], None] | None = None,
-    workers: WorkerPool | None = None,
+    workers: Analyzer | None = None,
     urgent_max_age: float | None = DEFAULT_URGENT_MAX_AGE,
 ) -> PollReport:
     """Poll `feeds` concurrently (the fetcher enforces global and per-host limits).
 
-    `workers` (see `bot.workers`) parses and matches in other processes: feedparser and the rules
-    engine are pure Python, so on the event loop they would cap a large cycle at one core.
+    `workers`: the analyzer of this cycle, a `bot.workers.WorkerPool` (parses and matches in other
+    processes: feedparser and the rules engine are pure Python, so on the event loop they would
+    cap a large cycle at one core), or None to work inline.
     """
     start = time.monotonic()
     sync_feeds(store, feeds)
@@ -143,12 +149,14 @@ async def poll_feed(
     ruleset: RuleSet,
     destinations: Sequence[DestinationConfig],
     clock: Clock,
-    workers: WorkerPool | None = None,
+    workers: Analyzer | None = None,
     state: FeedState | None = None,
     urgent_max_age: float | None = DEFAULT_URGENT_MAX_AGE,
 ) -> FeedOutcome:
     """Fetch, parse, store and match one feed. Never raises for a feed problem: it is recorded.
-    `state`: the feed's stored state when the caller read it already."""
+    `state`: the feed's stored state when the caller read it already; `workers`: the analyzer
+    (`bot.analysis`) of the cycle's worker pool, or None to work inline."""
+    analyzer = INLINE if workers is None else workers
     state = state or store.feed(feed.url)
     if not feed.named:  # logs, notices and the outcome name the feed as digests do
         feed = dataclasses.replace(feed, name=state.name)
@@ -172,14 +180,10 @@ async def poll_feed(
             )
             return FeedOutcome(feed.url, feed.name, NOT_MODIFIED)
         body, headers = result.body or b"", result.headers
-        prepared: Prepared | None = None  # inline: only new items are matched, below
-        if workers is None:
-            parsed = parse_feed(body, url=result.final_url, headers=headers, lang=feed.lang)
-        else:
-            prepared = await workers.parse_and_match(
-                body, url=result.final_url, headers=headers, lang=feed.lang, ruleset=ruleset
-            )
-            parsed = prepared.feed
+        analysed = await analyzer.analyze(
+            body, url=result.final_url, headers=headers, lang=feed.lang, ruleset=ruleset
+        )
+        parsed = analysed.feed
         title = outlet_name(parsed.title)
         fetched = FetchSuccess(
             etag=result.etag,
@@ -192,7 +196,7 @@ async def poll_feed(
         if title and not feed.named:
             feed = dataclasses.replace(feed, name=title)
         stored = await _store_new(
-            feed, parsed.items, prepared, fetched, store=store, fetcher=fetcher, ruleset=ruleset,
+            feed, analysed, fetched, store=store, fetcher=fetcher, ruleset=ruleset,
             destinations=destinations, clock=clock, policy=policy,
             first_poll=state.last_success_at is None,
         )  # fmt: skip
@@ -232,8 +236,7 @@ def _failed(feed: FeedConfig, exc: Exception, *, store: Store, clock: Clock) -> 
 
 async def _store_new(
     feed: FeedConfig,
-    items: Sequence[Item],
-    prepared: Prepared | None,
+    analysed: Analysed,
     fetched: FetchSuccess,
     *,
     store: Store,
@@ -248,7 +251,7 @@ async def _store_new(
 
     The age policy (`bot.age`) decides, per new item, whether it is news or backlog: backlog is
     stored and matched but queued for no destination, and said so in one log line per poll."""
-    links = prepared.links if prepared is not None else tuple(link_of(it) for it in items)
+    items, links = analysed.feed.items, analysed.links
     fresh = sorted(store.unseen([(it.key, link) for it, link in zip(items, links, strict=True)]))
     batch: list[NewItem] = []
     matched = held_back = held_matched = undated = 0
@@ -261,10 +264,7 @@ async def _store_new(
         # backlog is matched on the feed's own text: a first poll fetches no page for each old item
         if feed.fetch_full_text and item.link and _is_short(item) and not verdict.held_back:
             item = await _with_full_text(item, fetcher=fetcher, feed=feed)
-        if prepared is not None and item is items[i]:
-            rule_matches = prepared.matches[i]
-        else:  # inline, or the full text changed what there is to match
-            rule_matches = match_item(ruleset, item)
+        rule_matches = analysed.matches_of(i, item, ruleset)
         matched += bool(rule_matches)
         if verdict.held_back:
             held_back += 1

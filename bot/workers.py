@@ -1,4 +1,5 @@
-"""Parse *and match* feeds in worker processes, so a large cycle uses every core.
+"""Parse *and match* feeds in worker processes, so a large cycle uses every core: the pool
+implementation of `bot.analysis.Analyzer` (`WorkerPool.analyze`).
 
 feedparser and the rules engine are pure Python: on the event loop they cap a cycle at one core,
 and with the default rules matching costs about as much CPU as parsing. A worker therefore parses a
@@ -31,89 +32,19 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from bot.analysis import Analysed, analysed
 from bot.errors import ParseError
 from bot.log import get_logger, kv
-from bot.models import Document, Item, ParsedFeed, RuleMatch
-from bot.parse import canonical_link, parse_feed
+from bot.parse import parse_feed
 from bot.rules import RuleSet
 
 log = get_logger("workers")
 
 #: below this many feeds, starting worker processes (~0.3 s) costs more than working inline
 POOL_MIN_FEEDS = 50
-
-Matches = tuple[tuple[RuleMatch, ...], ...]  # per item of a ParsedFeed, in order
-
-
-@dataclass(frozen=True, slots=True)
-class Prepared:
-    """A parsed feed and, per item in order, what storing it needs: canonical link and matches.
-
-    This is what a worker sends back, so it holds no more than the store needs (a RuleMatch, not
-    the RuleResult with every hit's offsets): the event loop unpickles all of it.
-    """
-
-    feed: ParsedFeed
-    links: tuple[str | None, ...]
-    matches: Matches
-
-    def __reduce__(self) -> tuple[Callable[..., Prepared], tuple[object, ...]]:
-        # a slots dataclass unpickles field by field in Python code; rebuilt from plain tuples
-        # through its __init__ it costs the receiving process (the event loop's) half as much
-        f = self.feed
-        return _rebuild, (
-            (f.url, f.title, f.link, f.error),
-            tuple(_values(it, _ITEM_FIELDS) for it in f.items),
-            self.links,
-            tuple(tuple(_values(m, _MATCH_FIELDS) for m in ms) for ms in self.matches),
-        )
-
-
-_ITEM_FIELDS = tuple(f.name for f in fields(Item))
-_MATCH_FIELDS = tuple(f.name for f in fields(RuleMatch))
-
-
-def _values(obj: object, names: tuple[str, ...]) -> tuple[object, ...]:
-    return tuple(getattr(obj, n) for n in names)
-
-
-def _rebuild(
-    feed: tuple[str, str, str | None, str | None],
-    items: tuple[tuple[Any, ...], ...],
-    links: tuple[str | None, ...],
-    matches: tuple[tuple[tuple[Any, ...], ...], ...],
-) -> Prepared:
-    url, title, link, error = feed
-    parsed = ParsedFeed(
-        url=url, title=title, link=link, items=tuple(Item(*v) for v in items), error=error
-    )
-    return Prepared(parsed, links, tuple(tuple(RuleMatch(*v) for v in ms) for ms in matches))
-
-
-def document(item: Item) -> Document:
-    return Document(title=item.title, summary=item.summary, content=item.content, lang=item.lang)
-
-
-def link_of(item: Item) -> str | None:
-    return canonical_link(item.link) if item.link else None
-
-
-def match_item(ruleset: RuleSet, item: Item) -> tuple[RuleMatch, ...]:
-    return tuple(RuleMatch.of(r) for r in ruleset.match(document(item)))
-
-
-def match_items(ruleset: RuleSet, items: tuple[Item, ...]) -> Matches:
-    return tuple(match_item(ruleset, it) for it in items)
-
-
-def prepare(parsed: ParsedFeed, ruleset: RuleSet) -> Prepared:
-    return Prepared(
-        parsed, tuple(link_of(it) for it in parsed.items), match_items(ruleset, parsed.items)
-    )
 
 
 class WorkerPool:
@@ -204,7 +135,7 @@ class WorkerPool:
             self._published = (ruleset, path)
         return self._published[1]
 
-    async def parse_and_match(
+    async def analyze(
         self,
         body: bytes,
         *,
@@ -212,7 +143,8 @@ class WorkerPool:
         headers: Mapping[str, str],
         lang: str | None,
         ruleset: RuleSet,
-    ) -> Prepared:
+    ) -> Analysed:
+        """`bot.analysis.Analyzer`: parse and match every item in a worker."""
         executor = await self._ready()
         job = functools.partial(
             _job,
@@ -356,9 +288,9 @@ def _forked(rules: str | None, ruleset: RuleSet | None) -> None:
 
 def _job(
     body: bytes, *, url: str, headers: dict[str, str], lang: str | None, rules: str
-) -> Prepared | _Failed:
+) -> Analysed | _Failed:
     try:
         parsed = parse_feed(body, url=url, headers=headers, lang=lang)
     except ParseError as exc:
         return _Failed(str(exc), exc.url, exc.status)
-    return prepare(parsed, _Loaded.get(rules))
+    return analysed(parsed, _Loaded.get(rules))

@@ -1,5 +1,7 @@
 """Compiled conditions hold exactly when the condition tree, walked node by node, holds.
 
+The walk is the language's written definition, bot/rules/reference.py.
+
 bot/rules/compile.py flattens aliases into key sets, merges nested groups, negates `none:` and
 reorders `all:` children; each of those is checked here against a plain recursive walk, on
 generated trees (empty groups, double negations, field-restricted terms, `near:`) and on the
@@ -15,11 +17,12 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.models import Document, TermHit
+from bot.models import Document
 from bot.rules import Prepared, RuleSet, load_rules
-from bot.rules.compile import compile_condition, found_keys
-from bot.rules.model import FIELD_WEIGHT, FIELDS, Group, Near, Node, Rule, Term, TermRef
-from bot.rules.near import NearIndex
+from bot.rules.compile import found_keys
+from bot.rules.model import FIELDS, OPS, Group, Near, Node, Term, TermRef
+from bot.rules.ops import compile_condition
+from bot.rules.reference import holds, matches, scored
 from bot.rules.scan import FieldText, Scanner
 from bot.rules.text import NormalizedText
 
@@ -31,18 +34,6 @@ TERMS = tuple(Term(w, w, False, False, w.isascii(), w.isascii(), not w.isascii()
 @cache
 def default_rules() -> RuleSet:
     return load_rules([DEFAULT_RULES])
-
-
-def walk(node: Node, fields: dict[str, FieldText], terms: tuple[Term, ...]) -> bool:
-    """The definition: a term is found in one of its fields; groups are all / any / none."""
-    if isinstance(node, TermRef):
-        return any(f in fields and node.term in fields[f].hits for f in node.fields)
-    if isinstance(node, Near):
-        return NearIndex.of(node, terms).holds(fields)
-    outcomes = [walk(c, fields, terms) for c in node.children]
-    if node.op == "all":
-        return all(outcomes)
-    return any(outcomes) if node.op == "any" else not any(outcomes)
 
 
 field_sets = st.lists(st.sampled_from(FIELDS), min_size=1, max_size=3, unique=True).map(tuple)
@@ -66,7 +57,7 @@ trees: st.SearchStrategy[Node] = st.recursive(
     refs | nears,
     lambda kids: st.builds(
         Group,
-        op=st.sampled_from(["all", "any", "none"]),
+        op=st.sampled_from(OPS),
         children=st.lists(kids, max_size=4).map(tuple),
     ),
     max_leaves=14,
@@ -91,7 +82,7 @@ def test_a_compiled_tree_holds_when_its_walk_holds(
 ) -> None:
     fields = prepared(title, summary, content)
     test = compile_condition(node, TERMS)
-    assert test(found_keys(fields), fields) == walk(node, fields, TERMS)
+    assert test(found_keys(fields), fields) == holds(node, fields, TERMS)
 
 
 def test_empty_groups_and_double_negation() -> None:
@@ -129,27 +120,10 @@ def test_default_rules_compiled_equal_their_walk() -> None:
         prep: Prepared = rs.prepare(doc)
         for rule, test in zip(rs.rules, tests, strict=True):
             held = test(prep.found, prep.fields)
-            assert held == walk(rule.condition, prep.fields, rs.terms), (rule.name, doc)
+            assert held == holds(rule.condition, prep.fields, rs.terms), (rule.name, doc)
             assert held == rs.trace(rule.name, prep).matched
             outcomes.add(held)
     assert outcomes == {True, False}
-
-
-def scored(rs: RuleSet, rule: Rule, prep: Prepared) -> tuple[float, tuple[TermHit, ...]]:
-    """The definition: each positive term found scores its best weight x field weight once;
-    every occurrence is a hit, ordered by field, start and term."""
-    best: dict[int, float] = {}
-    hits: dict[tuple[str, str, int], TermHit] = {}
-    for ref in sorted(rule.positive, key=lambda r: r.term):
-        for f in ref.fields:
-            spans = prep.fields[f].hits.get(ref.term, ()) if f in prep.fields else ()
-            if spans:
-                best[ref.term] = max(best.get(ref.term, 0.0), ref.weight * FIELD_WEIGHT[f])
-            for s, e in spans:
-                text = rs.terms[ref.term].text
-                hits[(f, text, s)] = TermHit(text, f, s, e, prep.fields[f].text.display[s:e])
-    ordered = sorted(hits.values(), key=lambda h: (FIELDS.index(h.field), h.start, h.term))
-    return round(sum(best.values()), 3), tuple(ordered)
 
 
 def test_match_equals_the_matched_part_of_evaluate() -> None:
@@ -168,7 +142,10 @@ def test_match_equals_the_matched_part_of_evaluate() -> None:
         got = rs.match(doc)
         assert got == [r for r in rs.evaluate(doc) if r.matched], doc
         prep = rs.prepare(doc)
+        defined = [r.name for r in rs.rules if matches(r, prep.fields, rs.terms, doc.lang)]
+        assert [r.rule for r in got] == defined, doc
         for result in got:
-            assert (result.score, result.hits) == scored(rs, rs.rule(result.rule), prep), doc
+            rule = rs.rule(result.rule)
+            assert (result.score, result.hits) == scored(rule, prep.fields, rs.terms), doc
         matched += len(got)
     assert matched > 20

@@ -12,9 +12,10 @@ import pytest
 
 from bot.errors import ParseError
 from bot.models import Document
-from bot.parse import parse_feed
+from bot.parse import link_of, parse_feed
 from bot.rules import load_rules
-from bot.workers import POOL_MIN_FEEDS, link_of, match_items, worker_pool_for
+from bot.rules.items import match_items
+from bot.workers import POOL_MIN_FEEDS, worker_pool_for
 
 ROOT = Path(__file__).resolve().parent.parent
 FEED = """<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>T</title>
@@ -34,7 +35,7 @@ async def test_worker_results_equal_inline_and_follow_a_rules_reload(tmp_path: P
     inline = parse_feed(FEED, url="https://outlet.example/rss")
     with worker_pool_for(POOL_MIN_FEEDS, workers=2) as workers:
         assert workers is not None
-        prepared = await workers.parse_and_match(
+        prepared = await workers.analyze(
             FEED, url="https://outlet.example/rss", headers={}, lang=None, ruleset=default
         )
         assert prepared.feed == inline
@@ -50,14 +51,14 @@ async def test_worker_results_equal_inline_and_follow_a_rules_reload(tmp_path: P
         narrow.mkdir()
         shutil.copy(ROOT / "tests" / "fixtures" / "simple-rules.yaml", narrow / "r.yaml")
         reloaded = load_rules([narrow])
-        again = await workers.parse_and_match(
+        again = await workers.analyze(
             FEED, url="https://outlet.example/rss", headers={}, lang=None, ruleset=reloaded
         )
         # the simple rules know no 日越: the second item now matches nothing
         assert [[r.rule for r in m] for m in again.matches] == [["vn-jp"], [], []]
 
         with pytest.raises(ParseError, match="HTML page"):
-            await workers.parse_and_match(
+            await workers.analyze(
                 b"<html><body>hi</body></html>", url="https://o.example/", headers={},
                 lang=None, ruleset=default,
             )  # fmt: skip
@@ -78,20 +79,22 @@ def test_a_pickled_ruleset_keeps_its_indexes_valid() -> None:
 
 
 def test_what_a_worker_sends_back_arrives_equal() -> None:
-    """Prepared pickles as plain tuples (cheaper for the event loop to unpickle): nothing may be lost."""
+    """Analysed pickles as plain tuples (cheaper for the event loop to unpickle): nothing may be lost."""
     import pickle
 
-    from bot.workers import prepare
+    from bot.analysis import analysed
 
     feed = FEED.replace(
         b"<guid>1</guid>",
         b"<guid>1</guid><pubDate>Mon, 23 Nov 2026 08:00:00 GMT</pubDate><author>a@b.example (Reporter)</author>",
     )
-    prepared = prepare(
-        parse_feed(feed, url="https://outlet.example/rss"), load_rules([ROOT / "rules"])
-    )
-    assert prepared.feed.items[0].published is not None and prepared.matches[0]
+    parsed = parse_feed(feed, url="https://outlet.example/rss")
+    prepared = analysed(parsed, load_rules([ROOT / "rules"]))
+    assert prepared.feed.items[0].published is not None and prepared.matches
+    assert prepared.matches[0]
     assert pickle.loads(pickle.dumps(prepared, protocol=pickle.HIGHEST_PROTOCOL)) == prepared
+    inline = analysed(parsed)  # matched on demand: nothing to send but the feed and its links
+    assert pickle.loads(pickle.dumps(inline, protocol=pickle.HIGHEST_PROTOCOL)) == inline
 
 
 async def test_a_pool_not_prestarted_starts_on_its_first_job() -> None:
@@ -99,7 +102,7 @@ async def test_a_pool_not_prestarted_starts_on_its_first_job() -> None:
     default = load_rules([ROOT / "rules"])
     with worker_pool_for(POOL_MIN_FEEDS, workers=2, ruleset=default, prestart=False) as workers:
         assert workers is not None and not workers.started
-        prepared = await workers.parse_and_match(
+        prepared = await workers.analyze(
             FEED, url="https://outlet.example/rss", headers={}, lang=None, ruleset=default
         )
         assert workers.started
@@ -113,12 +116,13 @@ import asyncio, json, signal, sys, threading
 from pathlib import Path
 from bot.parse import parse_feed
 from bot.rules import load_rules
-from bot.workers import POOL_MIN_FEEDS, match_items, worker_pool_for
+from bot.rules.items import match_items
+from bot.workers import POOL_MIN_FEEDS, worker_pool_for
 
 async def main(ruleset, feed):
     # as in `newsbot once`: the pool starts inside the event loop, before any fetch
     with worker_pool_for(POOL_MIN_FEEDS, workers=2, ruleset=ruleset, fork=True) as pool:
-        got = await pool.parse_and_match(feed, url="https://o.example/rss", headers={},
+        got = await pool.analyze(feed, url="https://o.example/rss", headers={},
                                          lang=None, ruleset=ruleset)
         files = sorted(p.name for p in pool._folder.iterdir())
         sigint = pool._executor.submit(signal.getsignal, signal.SIGINT).result()
@@ -163,8 +167,3 @@ def test_a_single_threaded_process_forks_its_workers_with_the_rules_in_memory(
     else:
         assert report["forked"] is False
         assert report["rules_files"] == ["rules-1.pickle"]
-
-
-def test_the_daemon_pool_never_forks() -> None:
-    with worker_pool_for(POOL_MIN_FEEDS, workers=2) as workers:
-        assert workers is not None and not workers.forked

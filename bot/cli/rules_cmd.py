@@ -20,6 +20,7 @@ from bot.models import Document, RuleResult, TermHit, utcnow
 from bot.rules import RuleSet, Trace, load_rules, load_some_rules
 from bot.rules.model import FIELDS
 from bot.rules.reason import reason
+from bot.rules.scan import merge_spans
 
 _BOLD, _HIT, _OK, _BAD, _DIM, _RESET = (
     "\033[1m",
@@ -280,14 +281,8 @@ def _result_json(r: RuleResult) -> dict[str, Any]:
 
 
 def _highlighted(text: str, spans: list[tuple[int, int]], color: bool) -> str:
-    merged: list[tuple[int, int]] = []
-    for s, e in sorted(spans):
-        if merged and s <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
-        else:
-            merged.append((s, e))
     out, pos = [], 0
-    for s, e in merged:
+    for s, e in merge_spans(spans):
         out.append(text[pos:s])
         out.append(_paint(text[s:e], _HIT, color) if color else f"[{text[s:e]}]")
         pos = e

@@ -25,7 +25,6 @@ from bot.digest.text import (
     Highlighter,
     clean_line,
     find_terms,
-    merge_spans,
     shift_spans,
     snippet_window,
     strip_html,
@@ -40,6 +39,8 @@ from bot.models import (
     PendingItem,
     RuleMatch,
 )
+from bot.rules.scan import merge_spans
+from bot.rules.text import has_cjk
 
 #: two items with near-identical titles are one story only if published this close together
 SAME_STORY_WINDOW = timedelta(hours=72)
@@ -160,15 +161,11 @@ def title_tokens(title: str) -> frozenset[str]:
     folded = unicodedata.normalize("NFKC", story_title(title)).casefold()
     tokens: set[str] = set()
     for word in _WORD.findall(folded):
-        if len(word) > 3 and any(_is_cjk(ch) for ch in word):
+        if len(word) > 3 and has_cjk(word):
             tokens.update(word[i : i + 2] for i in range(len(word) - 1))
         else:
             tokens.add(word)
     return frozenset(tokens)
-
-
-def _is_cjk(ch: str) -> bool:
-    return "\u3040" <= ch <= "\u30ff" or "\u3400" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af"
 
 
 def is_same_story(a: _Candidate, b: _Candidate) -> bool:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from html.parser import HTMLParser
 from typing import Protocol
 
-Span = tuple[int, int]
+from bot.rules.scan import Span, merge_spans
 
 
 class Highlighter(Protocol):
@@ -106,17 +106,6 @@ def find_terms(text: str, terms: Iterable[str]) -> list[Span]:
             spans.append((start, start + len(needle)))
             start = folded.find(needle, start + len(needle))
     return merge_spans(spans)
-
-
-def merge_spans(spans: Iterable[Span]) -> list[Span]:
-    """Sorted, non-overlapping, non-empty spans."""
-    out: list[Span] = []
-    for start, end in sorted(s for s in spans if s[1] > s[0] >= 0):
-        if out and start <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], end))
-        else:
-            out.append((start, end))
-    return out
 
 
 def snippet_window(

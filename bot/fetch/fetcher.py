@@ -27,12 +27,7 @@ from bot.errors import FetchError, TooLarge, UnsafeURL
 from bot.fetch.body import ACCEPT_ENCODING, read_capped
 from bot.fetch.fulltext import decode_html
 from bot.fetch.hosts import HostGate
-from bot.fetch.response_handler import (
-    is_not_modified,
-    is_permanent_redirect,
-    is_redirect,
-    raise_for_status,
-)
+from bot.fetch.response_handler import raise_for_status
 from bot.fetch.ssrf import (
     AddressPolicy,
     AddressRefused,
@@ -43,6 +38,7 @@ from bot.fetch.ssrf import (
     system_resolve,
     unwrap_literal_host,
 )
+from bot.httpstatus import is_not_modified, is_permanent_redirect, is_redirect
 from bot.models import Clock, FetchResult, utcnow
 
 FEED_ACCEPT = (

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import httpx
 
 from bot.errors import TransientDeliveryError
-from bot.fetch.response_handler import retry_after
+from bot.httpstatus import retry_after
 from bot.models import utcnow
 
 DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=10.0)
@@ -21,14 +21,6 @@ DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=10.0)
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
     """``Retry-After`` in seconds (delta-seconds or an HTTP date); None when absent or unreadable."""
     return retry_after(headers, now=utcnow())
-
-
-def is_rate_limited(resp: httpx.Response) -> bool:
-    return resp.status_code == 429
-
-
-def is_server_error(resp: httpx.Response) -> bool:
-    return resp.status_code >= 500 or resp.status_code == 408
 
 
 @contextmanager

@@ -24,9 +24,10 @@ import httpx
 from bot.config import SlackOptions
 from bot.digest.slack import slack_parts
 from bot.errors import PermanentDeliveryError, TransientDeliveryError
+from bot.httpstatus import is_too_many_requests, is_transient_failure
 from bot.models import Digest
 from bot.notify.base import Channel, Part
-from bot.notify.http import client_for, is_rate_limited, is_server_error, post, retry_after_seconds
+from bot.notify.http import client_for, post, retry_after_seconds
 
 log = logging.getLogger("newsbot.notify.slack")
 
@@ -149,9 +150,9 @@ class SlackNotifier(Channel[SlackOptions]):
             content=json.dumps(body, ensure_ascii=False).encode(),
             headers=headers,
         )
-        if is_rate_limited(resp):
+        if is_too_many_requests(resp.status_code):
             raise _RateLimited(retry_after_seconds(resp.headers))
-        if is_server_error(resp):
+        if is_transient_failure(resp.status_code):
             raise _ServerError(f"HTTP {resp.status_code}")
         if self.uses_api:
             self._check_api(resp, part=part)

@@ -15,9 +15,10 @@ from bot import USER_AGENT
 from bot.config import WebhookOptions
 from bot.digest.render import digest_payload
 from bot.errors import PermanentDeliveryError, TransientDeliveryError
+from bot.httpstatus import is_too_many_requests, is_transient_failure
 from bot.models import Digest
 from bot.notify.base import Channel
-from bot.notify.http import client_for, is_rate_limited, is_server_error, post, retry_after_seconds
+from bot.notify.http import client_for, post, retry_after_seconds
 
 SIGNATURE_HEADER = "X-Newsbot-Signature"
 KEY_HEADER = "X-Newsbot-Digest-Key"
@@ -60,7 +61,7 @@ class WebhookNotifier(Channel[WebhookOptions]):
         if resp.is_success:
             return
         what = f"webhook: {self.name} answered HTTP {resp.status_code}"
-        if is_rate_limited(resp) or is_server_error(resp):
+        if is_too_many_requests(resp.status_code) or is_transient_failure(resp.status_code):
             raise TransientDeliveryError(
                 what, destination=self.name, retry_after=retry_after_seconds(resp.headers)
             )

@@ -7,7 +7,7 @@ from bot.parse import parse_feed, canonical_link, item_key
 from __future__ import annotations
 
 from bot.parse.feed import parse_feed
-from bot.parse.identity import canonical_link, is_tracking_param, item_key
+from bot.parse.identity import canonical_link, is_tracking_param, item_key, link_of
 from bot.parse.prepare import is_html_page, prescreen, to_utf8
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "is_html_page",
     "is_tracking_param",
     "item_key",
+    "link_of",
     "parse_feed",
     "prescreen",
     "to_utf8",

@@ -5,7 +5,11 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    from bot.models import Item
 
 _TRACKING_PARAMS = frozenset(
     {
@@ -42,6 +46,11 @@ _PLAIN_PARAM = re.compile(r"[A-Za-z0-9_.~-]+=[A-Za-z0-9_.~-]*")
 def is_tracking_param(name: str) -> bool:
     name = name.lower()
     return name.startswith(("utm_", "hsa_", "pk_")) or name in _TRACKING_PARAMS
+
+
+def link_of(item: Item) -> str | None:
+    """An item's canonical link (what tells stored items apart besides their key), if it has one."""
+    return canonical_link(item.link) if item.link else None
 
 
 def canonical_link(url: str) -> str:

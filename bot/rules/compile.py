@@ -1,4 +1,4 @@
-"""Condition trees compiled into closures, once per rule set.
+"""Condition trees compiled into closures, once per rule set: the parts operators compile into.
 
 Walking a rule's tree for every candidate item costs a Python call per node (a rule of the default
 file has ~1,500), most of them term uses inside aliases. Here a tree is first simplified: each
@@ -7,6 +7,10 @@ uses, at any depth, become one key set, tested by one `isdisjoint` against the i
 (see `found_keys`). What remains (`all:`, `none:`, `near:`, mixed groups) becomes nested closures
 whose `all:` tests the cheap key sets first and proximity last. The result is the same truth value
 as the tree's: every part is a pure test, so only the order of evaluation changes.
+
+This module knows parts, not operators: each operator of bot/rules/ops.py says which of
+`term_part`, `disjunction`, `conjunction`, `negation` and `near_part` it compiles into, and
+`bot.rules.ops.compile_condition` walks a tree with them and `lower`s the result.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.rules.model import FIELDS, Near, Node, Term, TermRef
+from bot.rules.model import FIELDS, Near, Term, TermRef
 from bot.rules.near import NearIndex
 from bot.rules.scan import FieldText
 
@@ -46,19 +50,19 @@ class _Any:
     """Holds when one of `keys` was found or one of `tests` holds."""
 
     keys: frozenset[int]
-    tests: tuple[_Part, ...] = ()
+    tests: tuple[Part, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class _All:
     need: tuple[frozenset[int], ...]  # each must meet the found keys
     avoid: frozenset[int]  # none of these may be found
-    tests: tuple[_Part, ...]  # then these, cheapest first
+    tests: tuple[Part, ...]  # then these, cheapest first
 
 
 @dataclass(frozen=True, slots=True)
 class _Not:
-    part: _Part
+    part: Part
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,10 +70,10 @@ class _Near:
     index: NearIndex
 
 
-_Part = _Any | _All | _Not | _Near
+Part = _Any | _All | _Not | _Near
 
 
-def _cost(part: _Part) -> int:
+def _cost(part: Part) -> int:
     """Rough order of cost: key sets, then composites, then proximity (walks spans)."""
     if isinstance(part, _Near):
         return 3
@@ -78,27 +82,25 @@ def _cost(part: _Part) -> int:
     return 2 if isinstance(part, _All) and part.tests else 1
 
 
-def _simplify(node: Node, terms: Sequence[Term]) -> _Part:
-    if isinstance(node, TermRef):
-        return _Any(frozenset(key(node.term, f) for f in node.fields))
-    if isinstance(node, Near):
-        # every element must be found in one of the near's fields: a key test before the walk
-        index = NearIndex.of(node, terms)
-        need = tuple(
-            frozenset(key(r.term, f) for r in alts for f in r.fields if f in node.fields)
-            for alts in node.elements
-        )
-        return _All(need, frozenset(), (_Near(index),))
-    parts = [_simplify(c, terms) for c in node.children]
-    if node.op == "all":
-        return _all(parts)
-    union = _any(parts)
-    return union if node.op == "any" else _negate(union)
+def term_part(ref: TermRef) -> Part:
+    """A term use: one of its (term, field) keys found."""
+    return _Any(frozenset(key(ref.term, f) for f in ref.fields))
 
 
-def _any(parts: list[_Part]) -> _Part:
+def near_part(node: Near, terms: Sequence[Term]) -> Part:
+    """A `near:`: every element found in one of the near's fields (a key test), then the walk."""
+    index = NearIndex.of(node, terms)
+    need = tuple(
+        frozenset(key(r.term, f) for r in alts for f in r.fields if f in node.fields)
+        for alts in node.elements
+    )
+    return _All(need, frozenset(), (_Near(index),))
+
+
+def disjunction(parts: list[Part]) -> Part:
+    """Holds when one of `parts` holds."""
     keys: set[int] = set()
-    tests: list[_Part] = []
+    tests: list[Part] = []
     for p in parts:
         if isinstance(p, _Any):
             keys.update(p.keys)
@@ -110,7 +112,8 @@ def _any(parts: list[_Part]) -> _Part:
     return _Any(frozenset(keys), tuple(sorted(tests, key=_cost)))
 
 
-def _negate(part: _Part) -> _Part:
+def negation(part: Part) -> Part:
+    """Holds when `part` does not."""
     if isinstance(part, _Not):
         return part.part
     if isinstance(part, _Any) and not part.tests:
@@ -118,10 +121,11 @@ def _negate(part: _Part) -> _Part:
     return _Not(part)
 
 
-def _all(parts: list[_Part]) -> _Part:
+def conjunction(parts: list[Part]) -> Part:
+    """Holds when every one of `parts` holds."""
     need: list[frozenset[int]] = []
     avoid: set[int] = set()
-    tests: list[_Part] = []
+    tests: list[Part] = []
     for p in parts:
         if isinstance(p, _Any) and not p.tests:
             need.append(p.keys)
@@ -140,16 +144,17 @@ def _all(parts: list[_Part]) -> _Part:
 # -------------------------------------------------------------------- closures
 
 
-def _lower(part: _Part) -> Test:
+def lower(part: Part) -> Test:
+    """A simplified condition as one test of an item's found keys and fields."""
     if isinstance(part, _Near):
         holds = part.index.holds
         return lambda found, fields: holds(fields)
     if isinstance(part, _Not):
-        inner = _lower(part.part)
+        inner = lower(part.part)
         return lambda found, fields: not inner(found, fields)
     if isinstance(part, _Any):
-        return _lower_any(part.keys, tuple(_lower(t) for t in part.tests))
-    return _lower_all(part.need, part.avoid, tuple(_lower(t) for t in part.tests))
+        return _lower_any(part.keys, tuple(lower(t) for t in part.tests))
+    return _lower_all(part.need, part.avoid, tuple(lower(t) for t in part.tests))
 
 
 def _lower_any(keys: frozenset[int], tests: tuple[Test, ...]) -> Test:
@@ -183,8 +188,3 @@ def _lower_all(
         return True
 
     return all_hold
-
-
-def compile_condition(node: Node, terms: Sequence[Term]) -> Test:
-    """`node` as one test of an item's found keys and fields (see `found_keys`)."""
-    return _lower(_simplify(node, terms))

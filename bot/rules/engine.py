@@ -14,20 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.models import Document, RuleResult, TermHit
-from bot.rules.compile import Test, compile_condition, found_keys, key
-from bot.rules.model import (
-    FIELD_WEIGHT,
-    FIELDS,
-    Group,
-    Near,
-    Node,
-    Rule,
-    Term,
-    TermRef,
-    carrying_refs,
-)
-from bot.rules.near import NearIndex
-from bot.rules.scan import MAX_HITS_PER_TERM, FieldText, Scanner
+from bot.rules.compile import Test, found_keys, key
+from bot.rules.model import FIELD_WEIGHT, FIELDS, Near, Node, Rule, Term, TermRef
+from bot.rules.ops import NEAR, anchor, carrying_refs, compile_condition, conjuncts, operator
+from bot.rules.scan import MAX_HITS_PER_TERM, FieldText, Scanner, merge_spans
 from bot.rules.text import NormalizedText, plain_text
 
 __all__ = ["MAX_HITS_PER_TERM", "FieldText", "Prepared", "RuleSet", "Trace"]
@@ -86,7 +76,7 @@ class RuleSet:
         )
         self._anchored, self._always = self._index_anchors(by_term)
         self._scanner = Scanner(self._terms)
-        # per rule, the terms shown as the reason for a match (bot.rules.model.carrying_refs), and
+        # per rule, the terms shown as the reason for a match (bot.rules.ops.carrying_refs), and
         # of those its topic terms: not the pairing every rule requires alike ($VIETNAM, $JAPAN)
         self._shown = {
             r.name: frozenset(ref.term for ref in carrying_refs(r.condition) if ref.highlight)
@@ -96,7 +86,7 @@ class RuleSet:
         self._topic = {
             r.name: frozenset(
                 ref.term
-                for child in _conjuncts(r.condition)
+                for child in conjuncts(r.condition)
                 if _condition_terms(child) not in pairing
                 for ref in carrying_refs(child)
                 if ref.highlight
@@ -123,24 +113,8 @@ class RuleSet:
         def cost(terms: frozenset[int]) -> int:
             return sum(len(by_term.get(t, ())) for t in terms)
 
-        def anchor(node: Node) -> frozenset[int] | None:
-            if isinstance(node, TermRef):
-                return frozenset((node.term,))
-            if isinstance(node, Near):
-                options = [frozenset(r.term for r in alts) for alts in node.elements]
-                return min(options, key=cost)
-            if node.op == "none":
-                return None  # holds without any hit
-            parts = [anchor(c) for c in node.children]
-            if node.op == "any":
-                if any(p is None for p in parts):
-                    return None
-                return frozenset().union(*(p for p in parts if p is not None))
-            found = [p for p in parts if p is not None]
-            return min(found, key=cost) if found else None
-
         for i, rule in enumerate(self._rules):
-            terms = anchor(rule.condition)
+            terms = anchor(rule.condition, cost)
             if terms is None:
                 always.append(i)
             else:
@@ -212,14 +186,7 @@ class RuleSet:
         shown = self._topic if topic_only else self._shown
         wanted = frozenset().union(*(shown.get(name, frozenset()) for name in rules))
         hits = self._scanner.scan(NormalizedText.of(text))
-        spans = sorted(s for tid, found in hits.items() if tid in wanted for s in found)
-        merged: list[tuple[int, int]] = []
-        for s, e in spans:
-            if merged and s <= merged[-1][1]:
-                merged[-1] = (merged[-1][0], max(merged[-1][1], e))
-            else:
-                merged.append((s, e))
-        return merged
+        return merge_spans(s for tid, found in hits.items() if tid in wanted for s in found)
 
     def covers(self, text: str) -> bool:
         """Does any term of any rule occur in `text`?"""
@@ -308,14 +275,13 @@ class RuleSet:
             )
             return Trace(
                 f"near (within {node.within} words / {node.chars} chars)",
-                NearIndex.of(node, self._terms).holds(prep.fields),
+                NEAR.holds(node, self._terms, prep.fields),
                 kids,
             )
         kids = tuple(self._trace(c, prep, label="") for c in node.children)
         name = f"{node.op} {node.label}".strip()
-        # the plain definition of each operator, over the children's own outcomes
-        found = (all if node.op == "all" else any)(k.matched for k in kids)
-        return Trace(label or name, found if node.op != "none" else not found, kids)
+        # the plain definition of the operator, over the children's own outcomes
+        return Trace(label or name, operator(node.op).holds(k.matched for k in kids), kids)
 
 
 def _score(keys: list[int], weights: dict[int, float]) -> float:
@@ -325,13 +291,6 @@ def _score(keys: list[int], weights: dict[int, float]) -> float:
         term = k // len(FIELDS)
         best[term] = max(best.get(term, 0.0), weights[k])
     return round(sum(best.values()), 3)
-
-
-def _conjuncts(node: Node) -> list[Node]:
-    """The conditions a rule and-s together: its `all:` members, nested `all:` groups flattened."""
-    if isinstance(node, Group) and node.op == "all" and not node.label:
-        return [c for child in node.children for c in _conjuncts(child)]
-    return [node]
 
 
 def _condition_terms(node: Node) -> frozenset[int]:
@@ -346,6 +305,6 @@ def _shared_conditions(rules: Sequence[Rule]) -> frozenset[frozenset[int]]:
     if len(rules) < 2:
         return frozenset()
     counts = Counter(
-        terms for r in rules for terms in {_condition_terms(c) for c in _conjuncts(r.condition)}
+        terms for r in rules for terms in {_condition_terms(c) for c in conjuncts(r.condition)}
     )
     return frozenset(terms for terms, n in counts.items() if n >= 2 and 2 * n > len(rules))

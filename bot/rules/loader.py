@@ -16,30 +16,18 @@ from pathlib import Path
 import yaml
 
 from bot.errors import RuleError
-from bot.rules.model import FIELDS, Example, Group, Near, Node, Rule, Term, TermRef, positive_refs
+from bot.rules.model import FIELDS, OPS, Example, Group, Near, Node, Op, Rule, Term, TermRef
+from bot.rules.ops import ANY, operator, positive_refs
 from bot.rules.text import fold_term, has_cjk, is_word_char, normalize_term
 
 _ALIAS_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _RULE_KEYS = (
-    "name",
-    "title",
-    "description",
-    "all",
-    "any",
-    "none",
-    "near",
-    "field",
-    "weight",
-    "tags",
-    "lang",
-    "urgent",
-    "min_score",
-    "examples",
+    *("name", "title", "description", *OPS, "near", "field", "weight", "tags", "lang"),
+    *("urgent", "min_score", "examples"),
 )
-_GROUP_OPS = ("all", "any", "none")
-_NODE_KEYS = (
-    *("all", "any", "none", "near", "term", "field", "weight", "fold", "except", "highlight"),
-)
+#: a group's key -> its operator's name, typed (bot/rules/ops.py)
+_GROUP_OPS: dict[str, Op] = {op: op for op in OPS}
+_NODE_KEYS = (*OPS, "near", "term", "field", "weight", "fold", "except", "highlight")
 _NEAR_KEYS = ("terms", "within", "chars")
 _EXAMPLE_KEYS = ("title", "summary", "content", "text", "lang")
 _FIELD_NAMES = (*FIELDS, "body")
@@ -205,7 +193,7 @@ class _File:
         if "weight" in m:
             ctx.weight = self.number(m["weight"], "weight")
         parts: list[Node] = []
-        for op in ("all", "any", "none", "near"):
+        for op in (*OPS, "near"):
             if op in m:
                 parts.append(self.op_node(op, m[op], ctx))
         condition = Group("all", tuple(parts))
@@ -272,7 +260,7 @@ class _File:
             raise self.error(value, f"{op}: expected a list")
         if not items or (isinstance(value, yaml.ScalarNode) and not value.value.strip()):
             raise self.error(value, f"empty group: '{op}:' needs at least one term or group")
-        return Group(op, tuple(self.node(n, ctx) for n in items))
+        return Group(_GROUP_OPS[op], tuple(self.node(n, ctx) for n in items))
 
     def node(self, node: yaml.Node, ctx: _Context) -> Node:
         if isinstance(node, yaml.ScalarNode):
@@ -290,7 +278,7 @@ class _File:
             inner.fold = self.boolean(m["fold"], "fold")
         if "highlight" in m:
             inner.highlight = self.boolean(m["highlight"], "highlight")
-        ops = [k for k in ("all", "any", "none", "near", "term") if k in m]
+        ops = [k for k in (*OPS, "near", "term") if k in m]
         if len(ops) != 1:
             raise self.error(
                 node,
@@ -333,7 +321,7 @@ class _File:
             cur = stack.pop()
             if isinstance(cur, TermRef):
                 refs.append(cur)
-            elif isinstance(cur, Group) and cur.op == "any":
+            elif isinstance(cur, Group) and operator(cur.op) is ANY:
                 stack.extend(cur.children)
             else:
                 raise self.error(node, "near terms must be terms, aliases or lists of them")

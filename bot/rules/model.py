@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, get_args
 
 FIELDS: tuple[str, ...] = ("title", "summary", "content")
+#: the group operators; what each means and compiles into: bot/rules/ops.py
+Op = Literal["all", "any", "none"]
+OPS: tuple[Op, ...] = get_args(Op)
 #: a hit in the headline says more about what the item is about than one deep in the body
 FIELD_WEIGHT: dict[str, float] = {"title": 2.0, "summary": 1.0, "content": 1.0}
 
@@ -38,7 +42,7 @@ class TermRef:
 
 @dataclass(frozen=True, slots=True)
 class Group:
-    op: str  # all | any | none
+    op: Op
     children: tuple[Node, ...]
     label: str = ""  # "$VIETNAM" when the group is an expanded alias
 
@@ -91,26 +95,3 @@ class Rule:
         if not self.lang or not lang:
             return True
         return lang.split("-")[0].split("_")[0].lower() in self.lang
-
-
-def carrying_refs(node: Node) -> list[TermRef]:
-    """Term uses that can carry a match: not under any `none:`. A term inside an exception to an
-    exclusion (``none: [{all: [$CRIME, {none: [$COOPERATION]}]}]``) counts, but only rescues an
-    item from the exclusion; it is not why the item matched, so digests do not highlight it."""
-    if isinstance(node, TermRef):
-        return [node]
-    if isinstance(node, Near):
-        return [r for alts in node.elements for r in alts]
-    if node.op == "none":
-        return []
-    return [r for child in node.children for r in carrying_refs(child)]
-
-
-def positive_refs(node: Node, *, negated: bool = False) -> list[TermRef]:
-    """Term uses that count for a match (not under an odd number of `none:`)."""
-    if isinstance(node, TermRef):
-        return [] if negated else [node]
-    if isinstance(node, Near):
-        return [] if negated else [r for alts in node.elements for r in alts]
-    inner = negated != (node.op == "none")
-    return [r for child in node.children for r in positive_refs(child, negated=inner)]

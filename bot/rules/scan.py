@@ -14,7 +14,7 @@ when asked for (`FieldText.hits`: `near:`, the hits of a matching rule, `explain
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from functools import partial
 from operator import itemgetter
 from typing import Any
@@ -28,8 +28,8 @@ from bot.rules.text import WORD_CHARS, NormalizedText
 MAX_HITS_PER_TERM = 20
 Span = tuple[int, int]
 Hits = dict[int, list[Span]]
-#: how a term's hits are accepted: term id, check_start, check_end, wildcard, has excepts
-_Entry = tuple[int, bool, bool, bool, bool]
+#: a term an automaton key stands for: term id, the term, whether it has `except:` terms
+_Entry = tuple[int, Term, bool]
 #: an automaton value's meaning: key, its terms, whether every raw hit is accepted, entries
 _Key = tuple[str, tuple[int, ...], bool, tuple[_Entry, ...]]
 _second = itemgetter(1)
@@ -37,6 +37,37 @@ _second = itemgetter(1)
 
 def overlap(a: Span, b: Span) -> bool:
     return a[0] < b[1] and b[0] < a[1]
+
+
+def merge_spans(spans: Iterable[Span]) -> list[Span]:
+    """Sorted, non-overlapping, non-empty spans: touching or overlapping ones joined.
+
+    The one definition: highlights (`RuleSet.highlight`), digest snippets (bot/digest/text.py)
+    and `rules explain` output merge spans with it.
+    """
+    out: list[Span] = []
+    for start, end in sorted(s for s in spans if s[1] > s[0] >= 0):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
+
+
+def accepts(term: Term, text: str, start: int) -> bool:
+    """Does the occurrence of `term.key` at `text[start:]` have the word edges the term needs?
+
+    A Latin-script edge needs a word boundary ("Japan" is not in "Japanese"); a wildcard term
+    ("mitra*") accepts any continuation of the word. The one edge test of the scanner: `field`
+    (which terms occur) and `_spans` (where) both ask it.
+    """
+    word = WORD_CHARS
+    if term.check_start and start and word[text[start - 1]]:
+        return False
+    if term.wildcard or not term.check_end:
+        return True
+    end = start + len(term.key)
+    return end >= len(text) or not word[text[end]]
 
 
 class FieldText:
@@ -146,7 +177,6 @@ class Scanner:
 
     def __init__(self, terms: Sequence[Term]) -> None:
         self._terms = tuple(terms)
-        self._accept = [(t.key, t.fold, t.check_start, t.check_end, t.wildcard) for t in terms]
         self._excepts = {i: t.excepts for i, t in enumerate(terms) if t.excepts}
         # an except term with excepts of its own makes cancellation depend on the order terms
         # are first seen in: there the passes stay apart (norm, then fold) and every term found
@@ -196,10 +226,7 @@ class Scanner:
         for key in sorted(keys, key=order):
             ids = keys[key]
             terms = [self._terms[i] for i in ids]
-            entries = tuple(
-                (i, t.check_start, t.check_end, t.wildcard, bool(t.excepts))
-                for i, t in zip(ids, terms, strict=True)
-            )
+            entries = tuple((i, t, bool(t.excepts)) for i, t in zip(ids, terms, strict=True))
             automaton.add_word(key, len(table))
             table.append((key, tuple(ids), all(map(is_free, terms)), entries))
         automaton.make_automaton()
@@ -223,29 +250,25 @@ class Scanner:
         terms: list[int] = []  # in the order `scan` lists them
         for automaton, table, folded in self._passes_for(nt):
             text = nt.fold if folded else nt.norm
-            word, size = WORD_CHARS, len(text)
             # C-speed: the distinct keys reported, in the order they were first reported
             for ki in dict.fromkeys(map(_second, automaton.iter(text))):
                 key, ids, free, entries = table[ki]
                 if free:
                     terms.extend(ids)
                     continue
-                for tid, check_start, check_end, wildcard, has_excepts in entries:
+                for tid, term, has_excepts in entries:
                     if has_excepts:
                         if self._chained:
                             return FieldText(nt, self.scan(nt))
                         if self._final_spans(tid, nt):
                             terms.append(tid)
                         continue
-                    # a hit where one occurrence has acceptable edges (the test `_spans`
-                    # applies): inline, as this runs for nearly every key of every field
+                    # a hit where one occurrence has acceptable edges
                     start = text.find(key)
                     while start >= 0:
-                        if not (check_start and start and word[text[start - 1]]):
-                            end = start + len(key)
-                            if wildcard or not (check_end and end < size and word[text[end]]):
-                                terms.append(tid)
-                                break
+                        if accepts(term, text, start):
+                            terms.append(tid)
+                            break
                         start = text.find(key, start + 1)
         if not terms:
             return FieldText(nt, {})
@@ -288,8 +311,9 @@ class Scanner:
 
     def _spans(self, tid: int, nt: NormalizedText) -> list[Span]:
         """Display spans of a term's accepted hits in order, at most MAX_HITS_PER_TERM."""
-        key, folded, check_start, check_end, wildcard = self._accept[tid]
-        if folded:
+        term = self._terms[tid]
+        key = term.key
+        if term.fold:
             text, starts, ends = nt.fold, nt.fold_start, nt.fold_end
         else:
             text, starts, ends = nt.norm, nt.norm_start, nt.norm_end
@@ -297,14 +321,12 @@ class Scanner:
         found: list[Span] = []
         start = text.find(key)
         while start >= 0 and len(found) < MAX_HITS_PER_TERM:
-            end = start + len(key)
-            if not (check_start and start > 0 and word[text[start - 1]]):
-                if wildcard:
+            if accepts(term, text, start):
+                end = start + len(key)
+                if term.wildcard:  # the hit runs to the end of the word
                     while end < size and word[text[end]]:
                         end += 1
-                    found.append((start, end))
-                elif not (check_end and end < size and word[text[end]]):
-                    found.append((start, end))
+                found.append((start, end))
             start = text.find(key, start + 1)
         if starts is None or ends is None:
             return found
