@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from bot.config import DestinationConfig
 from bot.digest import build_digest
 from bot.errors import DeliveryError, PermanentDeliveryError
+from bot.i18n import LocalText
 from bot.log import get_logger, kv
 from bot.models import Clock, FeedHealth
 from bot.notify import Notifier
@@ -75,7 +76,7 @@ async def deliver(
     clock: Clock,
     key: str | None = None,
     highlight: Highlighter | None = None,
-    titles: Mapping[str, str] | None = None,
+    titles: Mapping[str, LocalText] | None = None,
     urgent_only: bool = False,
     ignore_backoff: bool = False,
     lease: float = 300.0,
@@ -143,7 +144,7 @@ async def deliver_owed(
     clock: Clock,
     key: str | None = None,
     highlight: Highlighter | None = None,
-    titles: Mapping[str, str] | None = None,
+    titles: Mapping[str, LocalText] | None = None,
     urgent_only: bool = False,
     ignore_backoff: bool = False,
 ) -> list[DeliveryOutcome]:
@@ -197,7 +198,7 @@ async def deliver_all(
     notifiers: dict[str, Notifier],
     clock: Clock,
     highlight: Highlighter | None = None,
-    titles: Mapping[str, str] | None = None,
+    titles: Mapping[str, LocalText] | None = None,
     ignore_backoff: bool = False,
 ) -> list[DeliveryOutcome]:
     """Deliver to every destination, one after another (each is its own failure boundary)."""

@@ -46,8 +46,8 @@ class AppriseNotifier(Channel[AppriseOptions]):
                     destination=self.name,
                 )
         ok = client.notify(
-            title=subject_line(digest),
-            body=render_text(digest),
+            title=subject_line(digest, self.tr),
+            body=render_text(digest, self.tr),
             body_format=apprise.NotifyFormat.TEXT,
         )
         if not ok:

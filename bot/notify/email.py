@@ -29,6 +29,7 @@ from bot.digest.render import render_html, render_text
 from bot.digest.text import clean_line, clip
 from bot.digest.view import subject_line
 from bot.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
+from bot.i18n import Translator
 from bot.models import Digest
 from bot.notify.base import Channel, Sleep
 
@@ -44,18 +45,21 @@ def message_id(key: str, from_addr: str) -> str:
     return f"<digest.{hashlib.sha256(key.encode()).hexdigest()[:32]}@{domain}>"
 
 
-def build_message(digest: Digest, *, options: EmailOptions) -> EmailMessage:
+def build_message(digest: Digest, tr: Translator, *, options: EmailOptions) -> EmailMessage:
     msg = EmailMessage(policy=policy.SMTP)
     # subject_line flattens every line break and control character: feed text never makes a header
-    msg["Subject"] = subject_line(digest, prefix=options.subject_prefix)
+    msg["Subject"] = subject_line(digest, tr, prefix=options.subject_prefix)
     msg["From"] = options.from_addr
     msg["To"] = ", ".join(options.to)
     msg["Date"] = format_datetime(digest.period_end)
     msg["Message-ID"] = message_id(digest.key, options.from_addr)
     msg["X-Newsbot-Digest-Key"] = clean_line(digest.key)
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation auto-replies to the bot
-    msg.set_content(render_text(digest, templates_dir=options.templates_dir))
-    msg.add_alternative(render_html(digest, templates_dir=options.templates_dir), subtype="html")
+    msg["Content-Language"] = tr.locale  # RFC 3282
+    msg.set_content(render_text(digest, tr, templates_dir=options.templates_dir))
+    msg.add_alternative(
+        render_html(digest, tr, templates_dir=options.templates_dir), subtype="html"
+    )
     return msg
 
 
@@ -85,7 +89,7 @@ class EmailNotifier(Channel[EmailOptions]):
         self.refused: dict[str, tuple[int, str]] = {}
 
     def send(self, digest: Digest) -> None:
-        msg = build_message(digest, options=self.options)
+        msg = build_message(digest, self.tr, options=self.options)
         try:
             with self._connect() as smtp:
                 refused = smtp.send_message(msg, self.options.from_addr, list(self.options.to))

@@ -72,7 +72,7 @@ class SlackNotifier(Channel[SlackOptions]):
     _waited = 0.0  # seconds of 429 waiting in the current send
 
     def send(self, digest: Digest) -> None:
-        messages = slack_messages(digest)
+        messages = slack_messages(digest, self.tr)
         self._waited = 0.0
         with client_for(self.http) as http:
             for k, message in enumerate(messages, 1):
