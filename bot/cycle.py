@@ -6,7 +6,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import IO
 
 import httpx
@@ -15,6 +14,7 @@ from bot import USER_AGENT
 from bot.config import Config
 from bot.deliver import DeliveryOutcome, deliver_all
 from bot.fetch import Fetcher
+from bot.housekeeping import Housekeeper
 from bot.models import Clock
 from bot.notify import Notifier, create_notifier
 from bot.pipeline import FeedOutcome, PollReport, poll_feeds, workers_for
@@ -61,6 +61,7 @@ async def run_once(
                 clock=clock,
                 on_done=on_feed_done,
                 workers=workers,
+                urgent_max_age=config.fetch.urgent_max_age,
             )
     # `once` means "now": a destination that failed earlier is retried without waiting for backoff
     deliveries = await deliver_all(
@@ -72,5 +73,5 @@ async def run_once(
         titles=rule_titles(ruleset),
         ignore_backoff=True,
     )
-    store.prune(before=clock() - timedelta(seconds=config.state.retention))
+    Housekeeper(retention=config.state.retention).run(store, now=clock())
     return CycleReport(poll=poll, deliveries=tuple(deliveries))

@@ -72,14 +72,15 @@ def feed_notice(
         return None
     return Notice(
         key=f"feed:{feed.url}:{now.isoformat()}",
-        headline=Message(N_("feed failing: %(name)s"), args=(("name", feed.name),)),
+        # the feed's title when the config names none
+        headline=Message(N_("feed failing: %(name)s"), args=(("name", outcome.name),)),
         body=Message(
             NP_(
                 "Feed %(name)s (%(url)s) failed %(num)s time in a row. Last error: %(error)s",
                 "Feed %(name)s (%(url)s) failed %(num)s times in a row. Last error: %(error)s",
             ),
             threshold,
-            (("name", feed.name), ("url", feed.url), ("error", outcome.error or "")),
+            (("name", outcome.name), ("url", feed.url), ("error", outcome.error or "")),
         ),
     )
 
@@ -159,13 +160,31 @@ async def send_notice(
     """Log and send `notice` unless it went out before. True when it was new."""
     if not claim_notice(store, notice.key, now=now):
         return False
+    await send_unrecorded(notice, target=target, notifier=notifier, now=now)
+    return True
+
+
+def state_notice(problem: str, *, now: datetime) -> Notice:
+    return Notice(
+        key=f"state:{now.isoformat()}",
+        headline=Message(N_("state cannot be written")),
+        body=Message(
+            N_("%(problem)s. The daemon keeps running and retries; nothing it accepted is lost."),
+            args=(("problem", problem),),
+        ),
+    )
+
+
+async def send_unrecorded(
+    notice: Notice, *, target: DestinationConfig | None, notifier: Notifier | None, now: datetime
+) -> None:
+    """Log and send `notice` without claiming it in the store (which may be what is failing)."""
     log.warning(kv("operator_notice", notice=notice.title, detail=notice.text))
     if target is None or notifier is None:
-        return True
+        return
     try:
         digest = notice_digest(target, notice, now=now, tr=notifier.tr)
         await asyncio.to_thread(notifier.send, digest)
     except DeliveryError as exc:
         # a notice is best effort: the log line above and `newsbot status` carry the same news
         log.error(kv("notice_failed", destination=target.name, error=str(exc)))
-    return True

@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.age import DEFAULT_URGENT_MAX_AGE, MAX_AGE, AgePolicy, describe, judge
 from bot.config import DestinationConfig, FeedConfig
 from bot.errors import FeedGone, FetchError, RateLimited
 from bot.fetch import Fetcher
 from bot.log import get_logger, kv
 from bot.models import Clock, Item, RuleMatch
 from bot.parse import parse_feed
+from bot.parse.feed import outlet_name
 from bot.store import FeedState, FetchSuccess, NewItem, Store
 from bot.workers import Prepared, WorkerPool, link_of, match_item, worker_pool_for
 
@@ -42,6 +45,7 @@ class FeedOutcome:
     items: int = 0  # entries in the feed document
     new: int = 0  # newly stored
     matched: int = 0  # newly stored and matched by at least one rule
+    held_back: int = 0  # newly stored, too old to deliver (`bot.age`)
     error: str | None = None
     consecutive_failures: int = 0
     retry_after: float | None = None
@@ -68,6 +72,17 @@ class PollReport:
     def items(self) -> int:
         return sum(o.items for o in self.outcomes)
 
+    @property
+    def held_back(self) -> int:
+        return sum(o.held_back for o in self.outcomes)
+
+
+def sync_feeds(store: Store, feeds: Sequence[FeedConfig]) -> None:
+    """The configured feeds into the store: a feed without `name` is shown by its own title."""
+    store.sync_feeds(
+        [(f.url, f.name) for f in feeds], from_title={f.url for f in feeds if not f.named}
+    )
+
 
 def workers_for(
     feeds: Sequence[FeedConfig], *, store: Store, ruleset: RuleSet
@@ -89,6 +104,7 @@ async def poll_feeds(
     clock: Clock,
     on_done: Callable[[FeedOutcome], None] | None = None,
     workers: WorkerPool | None = None,
+    urgent_max_age: float | None = DEFAULT_URGENT_MAX_AGE,
 ) -> PollReport:
     """Poll `feeds` concurrently (the fetcher enforces global and per-host limits).
 
@@ -96,7 +112,7 @@ async def poll_feeds(
     engine are pure Python, so on the event loop they would cap a large cycle at one core.
     """
     start = time.monotonic()
-    store.sync_feeds([(f.url, f.name) for f in feeds])
+    sync_feeds(store, feeds)
     states = {s.url: s for s in store.feeds()}  # one query, not one per feed
 
     async def one(feed: FeedConfig) -> FeedOutcome:
@@ -109,6 +125,7 @@ async def poll_feeds(
             destinations=destinations,
             clock=clock,
             workers=workers,
+            urgent_max_age=urgent_max_age,
         )
         if on_done is not None:
             on_done(outcome)
@@ -128,10 +145,14 @@ async def poll_feed(
     clock: Clock,
     workers: WorkerPool | None = None,
     state: FeedState | None = None,
+    urgent_max_age: float | None = DEFAULT_URGENT_MAX_AGE,
 ) -> FeedOutcome:
     """Fetch, parse, store and match one feed. Never raises for a feed problem: it is recorded.
     `state`: the feed's stored state when the caller read it already."""
     state = state or store.feed(feed.url)
+    if not feed.named:  # logs, notices and the outcome name the feed as digests do
+        feed = dataclasses.replace(feed, name=state.name)
+    policy = AgePolicy(max_age=feed.max_age, urgent_max_age=urgent_max_age)
     if state.disabled:
         return FeedOutcome(feed.url, feed.name, SKIPPED, error=state.disabled_reason)
     try:
@@ -159,27 +180,34 @@ async def poll_feed(
                 body, url=result.final_url, headers=headers, lang=feed.lang, ruleset=ruleset
             )
             parsed = prepared.feed
+        title = outlet_name(parsed.title)
         fetched = FetchSuccess(
             etag=result.etag,
             last_modified=result.last_modified,
-            title=parsed.title or None,
+            title=title,
             fetch_url=fetch_url,
             parse_error=parsed.error,
+            name=None if feed.named else title,
         )
-        new, matched = await _store_new(
+        if title and not feed.named:
+            feed = dataclasses.replace(feed, name=title)
+        stored = await _store_new(
             feed, parsed.items, prepared, fetched, store=store, fetcher=fetcher, ruleset=ruleset,
-            destinations=destinations, clock=clock,
+            destinations=destinations, clock=clock, policy=policy,
+            first_poll=state.last_success_at is None,
         )  # fmt: skip
         if parsed.error:
             log.warning(
                 kv("feed_malformed", feed=feed.name, error=parsed.error, kept=len(parsed.items))
             )
         return FeedOutcome(
-            feed.url, feed.name, OK, items=len(parsed.items), new=new, matched=matched,
-            error=parsed.error,
+            feed.url, feed.name, OK, items=len(parsed.items), new=stored.new,
+            matched=stored.matched, held_back=stored.held_back, error=parsed.error,
         )  # fmt: skip
     except FetchError as exc:
         return _failed(feed, exc, store=store, clock=clock)
+    except sqlite3.Error:
+        raise  # the state itself, not this feed: recording a feed failure would fail the same way
     except Exception as exc:  # the per-feed boundary: a bug on one feed must not stop the cycle
         log.exception(kv("feed_crashed", feed=feed.name, error=type(exc).__name__))
         return _failed(feed, exc, store=store, clock=clock)
@@ -213,21 +241,37 @@ async def _store_new(
     ruleset: RuleSet,
     destinations: Sequence[DestinationConfig],
     clock: Clock,
-) -> tuple[int, int]:
-    """Store the new items of a feed with its fetch state, in one transaction (`Store.record_poll`)."""
+    policy: AgePolicy,
+    first_poll: bool,
+) -> _Stored:
+    """Store the new items of a feed with its fetch state, in one transaction (`Store.record_poll`).
+
+    The age policy (`bot.age`) decides, per new item, whether it is news or backlog: backlog is
+    stored and matched but queued for no destination, and said so in one log line per poll."""
     links = prepared.links if prepared is not None else tuple(link_of(it) for it in items)
     fresh = sorted(store.unseen([(it.key, link) for it, link in zip(items, links, strict=True)]))
     batch: list[NewItem] = []
-    matched = 0
+    matched = held_back = held_matched = undated = 0
+    now = clock()
     for i in fresh:
         item = items[i]
-        if feed.fetch_full_text and item.link and _is_short(item):
+        verdict = judge(item.published, now=now, first_poll=first_poll, policy=policy)
+        if verdict.published != item.published:  # a date in the future, clamped to now
+            item = dataclasses.replace(item, published=verdict.published)
+        # backlog is matched on the feed's own text: a first poll fetches no page for each old item
+        if feed.fetch_full_text and item.link and _is_short(item) and not verdict.held_back:
             item = await _with_full_text(item, fetcher=fetcher, feed=feed)
         if prepared is not None and item is items[i]:
             rule_matches = prepared.matches[i]
         else:  # inline, or the full text changed what there is to match
             rule_matches = match_item(ruleset, item)
         matched += bool(rule_matches)
+        if verdict.held_back:
+            held_back += 1
+            held_matched += bool(rule_matches)
+            undated += item.published is None
+            batch.append(NewItem(item, links[i], rule_matches, (), held_back=True))
+            continue
         if not rule_matches:  # most items: no destination can want them
             batch.append(NewItem(item, links[i], (), ()))
             continue
@@ -237,11 +281,24 @@ async def _store_new(
                 canonical_link=links[i],
                 matches=rule_matches,
                 destinations=route(rule_matches, destinations),
-                urgent=urgent_for(rule_matches, destinations),
+                # an old match waits for the digest: urgent means new
+                urgent=urgent_for(rule_matches, destinations) if verdict.may_be_urgent else (),
             )
         )
     stored = store.record_poll(feed.url, batch, fetched, now=clock())
-    return len(stored), matched
+    if held_back:
+        log.info(
+            kv("feed_held_back", feed=feed.name, held_back=held_back, reason=MAX_AGE,
+               max_age=describe(policy.max_age), matched=held_matched, undated=undated or None)
+        )  # fmt: skip
+    return _Stored(new=len(stored), matched=matched, held_back=held_back)
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    new: int
+    matched: int
+    held_back: int
 
 
 def route(

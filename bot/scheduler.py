@@ -11,19 +11,21 @@ Jobs (all coroutines, all with explicit ``coalesce=True``, ``max_instances=1``, 
 - ``retry``          composed digests whose send failed, once their backoff is over.
 - ``heartbeat``      WATCHDOG=1 + STATUS= to systemd, heartbeat in the state db, operator notices.
 - ``rules``          rule-file mtimes: an edit is loaded; a broken one is rejected, the old rules stay.
+- ``housekeeping``   WAL checkpoint; retention, PRAGMA optimize, politeness maps; the daily backup.
+
+A job that cannot write the state (a full disk) does not crash: `StateWatch` says so once.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import random
 import signal
+import sqlite3
 import sys
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -35,13 +37,14 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot import USER_AGENT
 from bot.config import Config, DestinationConfig, FeedConfig
 from bot.deliver import deliver_owed
-from bot.errors import ConfigError, NewsbotError, RuleError
 from bot.fetch import Fetcher
+from bot.housekeeping import EVERY as HOUSEKEEPING_EVERY
+from bot.housekeeping import Housekeeper
 from bot.log import get_logger, kv
 from bot.models import Clock, utcnow
-from bot.notices import Notice, destination_notices, feed_notice, send_notice
+from bot.notices import feed_notice
 from bot.notify import Notifier, create_notifier
-from bot.pipeline import FAILED, poll_feed
+from bot.pipeline import FAILED, poll_feed, sync_feeds
 from bot.rules import load_some_rules, rule_titles
 from bot.schedule import (
     DigestSchedule,
@@ -54,14 +57,10 @@ from bot.schedule import (
 )
 from bot.sdnotify import Notifier as SystemdNotifier
 from bot.sdnotify import watchdog_interval
-from bot.status import (
-    build_status,
-    record_heartbeat,
-    record_rules_loaded,
-    record_rules_rejected,
-    record_stopped,
-)
+from bot.statewatch import StateWatch
+from bot.status import clear_reload, record_rules_loaded, record_stopped
 from bot.store import Store
+from bot.upkeep import Upkeep, rule_files
 from bot.workers import worker_pool_for
 
 if TYPE_CHECKING:
@@ -79,21 +78,7 @@ STOP_GRACE = 7.0
 JobFunc = Callable[..., Coroutine[Any, Any, None]]
 
 
-def rule_files(paths: tuple[Path, ...]) -> dict[str, tuple[int, int]]:
-    """Each rule file's (mtime_ns, size): a change in either means an edit to pick up."""
-    found: dict[str, tuple[int, int]] = {}
-    for p in paths:
-        files = (
-            sorted(q for q in p.rglob("*") if q.suffix in (".yaml", ".yml")) if p.is_dir() else [p]
-        )
-        for f in files:
-            with contextlib.suppress(FileNotFoundError):  # deleted: its absence is the change
-                st = f.stat()
-                found[str(f)] = (st.st_mtime_ns, st.st_size)
-    return found
-
-
-class Daemon:
+class Daemon(Upkeep):
     def __init__(
         self,
         *,
@@ -119,6 +104,9 @@ class Daemon:
         self.abandoned = 0  # jobs still running when the stop grace ran out
         self.stopping = asyncio.Event()
         self.feedback: FeedbackService | None = None
+        self.housekeeper = Housekeeper(retention=self.config.state.retention)
+        self.watch = StateWatch(self.config.state.path, quiet=2 * self.config.service.heartbeat)
+        self.retired: list[Fetcher] = []  # replaced by a reload; closed once no poll can use them
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -127,7 +115,8 @@ class Daemon:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stopping.set)
-        loop.add_signal_handler(signal.SIGHUP, lambda: self._spawn(self.reload("SIGHUP")))
+        loop.add_signal_handler(signal.SIGHUP,
+                                lambda: self._spawn(self._tracked(self.reload)("SIGHUP")))  # fmt: skip
         self.http = httpx.Client(headers={"User-Agent": USER_AGENT}, timeout=30.0)
         self.scheduler = AsyncIOScheduler(event_loop=loop, timezone=UTC)
         self.scheduler.add_listener(self._on_event, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES
@@ -140,24 +129,27 @@ class Daemon:
         ):
             self.store = store
             self.workers = workers
-            async with Fetcher(settings=self.config.fetch, user_agent=USER_AGENT,
-                               transport=self.transport) as fetcher:  # fmt: skip
-                self.fetcher = fetcher
+            self.fetcher = await self._open_fetcher(self.config)
+            try:
                 self._apply(self.config)
                 record_rules_loaded(store, files=[str(f) for f in self.ruleset.files],
                                     rules=len(self.ruleset), now=self.clock())  # fmt: skip
+                clear_reload(store, now=self.clock())
                 self._add_service_jobs()
                 self.scheduler.start()
                 feedback = await self._serve_feedback()
                 log.info(kv("daemon_started", pid=os.getpid(), feeds=len(self.config.feeds),
                             destinations=len(self.config.destinations),
                             rules=len(self.ruleset)))  # fmt: skip
-                await self.heartbeat()
+                await self._tracked(self.heartbeat)()
                 self._tell_systemd("READY=1", f"STATUS={self.status_line()}")
                 await self.stopping.wait()
                 await self._stop()
                 if feedback is not None:
                     await feedback.cleanup()
+            finally:
+                for fetcher in (self.fetcher, *self.retired):
+                    await fetcher.__aexit__(None, None, None)
         self.http.close()
         return 0
 
@@ -171,6 +163,10 @@ class Daemon:
                                         rules=lambda: self.ruleset, fetcher=self.fetcher,
                                         clock=self.clock)  # fmt: skip
         return await start_service(self.feedback)
+
+    async def _open_fetcher(self, config: Config) -> Fetcher:
+        fetcher = Fetcher(settings=config.fetch, user_agent=USER_AGENT, transport=self.transport)
+        return await fetcher.__aenter__()
 
     async def _stop(self) -> None:
         log.info(kv("daemon_stopping", inflight=len(self.inflight)))
@@ -187,7 +183,10 @@ class Daemon:
                 await asyncio.wait(late, timeout=1.0)
                 self.abandoned = len(late)
         self.scheduler.shutdown(wait=False)
-        record_stopped(self.store, now=self.clock())
+        try:
+            record_stopped(self.store, now=self.clock())
+        except sqlite3.Error as exc:  # a full disk: say so, and still stop cleanly (exit 0)
+            log.error(kv("state_not_recorded", what="stop", error=str(exc)))
         log.info(kv("daemon_stopped", abandoned=self.abandoned))
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
@@ -204,6 +203,8 @@ class Daemon:
                 self.inflight.add(task)
             try:
                 await func(*args)
+            except sqlite3.Error as exc:  # the state, not this job: said once, retried next time
+                await self._state_failed(exc)
             finally:
                 if task is not None:
                     self.inflight.discard(task)
@@ -245,8 +246,12 @@ class Daemon:
         every = min(beat, dog) if dog else beat
         self._add("heartbeat", self.heartbeat, IntervalTrigger(seconds=every), grace=None)
         self._add("retry", self.retry, IntervalTrigger(seconds=RETRY_EVERY), grace=None)
+        self._add("housekeeping", self.housekeeping,
+                  IntervalTrigger(seconds=HOUSEKEEPING_EVERY), grace=None)  # fmt: skip
         if self.config.rules.watch:
             self._add("rules", self.watch_rules, IntervalTrigger(seconds=beat), grace=None)
+        else:
+            self._remove("rules")
 
     def _apply(self, config: Config) -> None:
         """(Re)create the notifiers, feed jobs and digest jobs for `config`."""
@@ -255,7 +260,7 @@ class Daemon:
             d.name: create_notifier(d, http=self.http, stream=sys.stdout)
             for d in config.destinations
         }
-        self.store.sync_feeds([(f.url, f.name) for f in config.feeds])
+        sync_feeds(self.store, config.feeds)
         for job in self.scheduler.get_jobs():
             if job.id.startswith(("feed:", "digest:")):
                 job.remove()
@@ -288,8 +293,8 @@ class Daemon:
     async def poll(self, feed: FeedConfig) -> None:
         outcome = await poll_feed(feed, store=self.store, fetcher=self.fetcher,
                                   ruleset=self.ruleset, destinations=self.config.destinations,
-                                  clock=self.clock,
-                                  workers=self.workers)  # fmt: skip
+                                  clock=self.clock, workers=self.workers,
+                                  urgent_max_age=self.config.fetch.urgent_max_age)  # fmt: skip
         now = self.clock()
         self.last_cycle_at = now
         when = next_poll(now=now, interval=feed.interval, jitter=self.config.service.jitter,
@@ -364,78 +369,3 @@ class Daemon:
 
     def _destination(self, name: str) -> DestinationConfig | None:
         return next((d for d in self.config.destinations if d.name == name), None)
-
-    # ------------------------------------------------------------------ health
-
-    async def heartbeat(self) -> None:
-        now = self.clock()
-        self._tell_systemd("WATCHDOG=1", f"STATUS={self.status_line()}")
-        record_heartbeat(self.store, pid=os.getpid(), started_at=self.started_at, now=now,
-                         last_cycle_at=self.last_cycle_at)  # fmt: skip
-        states = self.store.destination_states([d.name for d in self.config.destinations])
-        for notice in destination_notices(
-            states,
-            now=now,
-            failing_for=self.config.service.notice_destination_failing_for,
-            exclude=self.config.service.notice_destination,
-        ):
-            await self._notice(notice)
-
-    def status_line(self) -> str:
-        report = build_status(self.store, config=self.config, now=self.clock())
-        last = self.last_cycle_at.strftime("%H:%M:%SZ") if self.last_cycle_at else "none yet"
-        rules = "rules ok" if not (report.rules and report.rules.error) else "rule edit rejected"
-        return (f"last poll {last}; {len(report.feeds)} feeds, {len(report.failing_feeds)} "
-                f"failing; {report.pending} items pending; {rules}")  # fmt: skip
-
-    async def _notice(self, notice: Notice | None) -> None:
-        if notice is None:
-            return
-        target = self._destination(self.config.service.notice_destination or "")
-        notifier = self.notifiers.get(target.name) if target else None
-        await send_notice(notice, store=self.store, target=target, notifier=notifier,
-                          now=self.clock())  # fmt: skip
-
-    # ------------------------------------------------------------------ reloading
-
-    async def watch_rules(self) -> None:
-        stamp = rule_files(self.config.rules.paths)
-        if stamp != self.rule_stamp:
-            self.rule_stamp = stamp
-            self._load_rules(self.config, reason="rule file changed")
-
-    def _load_rules(self, config: Config, *, reason: str) -> bool:
-        now = self.clock()
-        try:
-            ruleset = load_some_rules(config.rules.paths)
-        except RuleError as exc:
-            log.error(kv("rules_rejected", reason=reason, error=str(exc), kept=len(self.ruleset)))
-            record_rules_rejected(self.store, error=str(exc), now=now)
-            return False
-        self.ruleset = ruleset
-        record_rules_loaded(self.store, files=[str(f) for f in ruleset.files], rules=len(ruleset),
-                            now=now)  # fmt: skip
-        log.info(kv("rules_loaded", reason=reason, rules=len(ruleset), files=len(ruleset.files)))
-        return True
-
-    async def reload(self, reason: str) -> None:
-        """SIGHUP: re-read config and rules; anything broken is rejected and the old stays."""
-        self._tell_systemd("RELOADING=1")
-        try:
-            try:
-                config = self.load_config()
-            except (ConfigError, NewsbotError) as exc:
-                log.error(kv("config_rejected", reason=reason, error=str(exc)))
-                return
-            self.rule_stamp = rule_files(config.rules.paths)
-            if not self._load_rules(config, reason=reason):
-                return
-            if config.state.path != self.config.state.path:
-                log.warning(kv("config_partly_applied", reason="[state] path needs a restart"))
-            self._apply(config)
-            if self.feedback is not None and config.feedback is not None:
-                self.feedback.config = config.feedback  # a new listen address needs a restart
-            log.info(kv("config_reloaded", reason=reason, feeds=len(config.feeds),
-                        destinations=len(config.destinations)))  # fmt: skip
-        finally:
-            self._tell_systemd("READY=1", f"STATUS={self.status_line()}")

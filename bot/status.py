@@ -8,19 +8,25 @@ store's small ``service_state`` key/value table (migration 2).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from bot.age import describe
 from bot.config import Config
 from bot.schedule import DigestSchedule
 from bot.store import Store
+from bot.store.safety import backups, free_bytes, size_on_disk
 from bot.store.timefmt import dt, iso
 
 #: `status` counts readers' feedback over this many days
 FEEDBACK_DAYS = 7
 
-RULES, DAEMON = "rules", "daemon"
+RULES, DAEMON, RELOAD = "rules", "daemon", "reload"
+#: less free space than this where the state lives: the daemon cannot record anything
+FULL_BELOW = 256 * 1024
 
 
 # ---------------------------------------------------------------------------- the key/value table
@@ -79,6 +85,20 @@ def record_stopped(store: Store, *, now: datetime) -> None:
     put_state(store, DAEMON, {**state, "stopped_at": iso(now)}, now=now)
 
 
+def record_reload(
+    store: Store, *, applied: Sequence[str], needs_restart: Sequence[tuple[str, str]], now: datetime
+) -> None:
+    """What the last reload applied and what waits for a restart (`clear_reload` at start-up)."""
+    put_state(store, RELOAD, {"at": iso(now), "applied": list(applied),
+                              "needs_restart": [list(p) for p in needs_restart]},
+              now=now)  # fmt: skip
+
+
+def clear_reload(store: Store, *, now: datetime) -> None:
+    """A (re)start applies everything: nothing waits any more."""
+    put_state(store, RELOAD, {"at": None, "applied": [], "needs_restart": []}, now=now)
+
+
 # ---------------------------------------------------------------------------- the report
 
 
@@ -92,6 +112,9 @@ class FeedStatus:
     items: int
     next_poll: datetime | None
     disabled: bool
+    held_back: int = 0  # new items older than max_age when first seen: stored, not delivered
+    held_back_matched: int = 0  # ... of which a rule matched
+    max_age: str = "3d"  # the limit in force for this feed, as the config writes it
 
     @property
     def is_failing(self) -> bool:
@@ -131,6 +154,26 @@ class DaemonStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class ReloadStatus:
+    at: datetime | None
+    applied: tuple[str, ...]  # settings the last reload changed and applied
+    needs_restart: tuple[tuple[str, str], ...]  # (setting, why) it changed but could not apply
+
+
+@dataclass(frozen=True, slots=True)
+class StateFileStatus:
+    path: str
+    size: int  # bytes, with the WAL
+    free: int  # bytes free where it lives
+    backups: tuple[str, ...]  # newest first
+    problem: str | None  # the disk is full: nothing can be recorded
+
+    @property
+    def is_failing(self) -> bool:
+        return self.problem is not None
+
+
+@dataclass(frozen=True, slots=True)
 class StatusReport:
     generated_at: datetime
     daemon: DaemonStatus | None
@@ -139,6 +182,8 @@ class StatusReport:
     destinations: tuple[DestinationStatus, ...]
     #: readers' votes of the last FEEDBACK_DAYS days per verdict (relevant, not_relevant, missed)
     feedback: dict[str, int] = field(default_factory=dict)
+    reload: ReloadStatus | None = None
+    state: StateFileStatus | None = None
 
     @property
     def failing_feeds(self) -> tuple[FeedStatus, ...]:
@@ -155,7 +200,7 @@ def build_status(store: Store, *, config: Config, now: datetime) -> StatusReport
     known = {f.url: f for f in store.feeds()}
     feeds = tuple(
         FeedStatus(
-            name=c.name,
+            name=f.name if f else c.name,  # a feed without `name` is shown by its own title
             url=c.url,
             last_success=f.last_success_at if f else None,
             last_error=f.last_error if f else None,
@@ -163,6 +208,9 @@ def build_status(store: Store, *, config: Config, now: datetime) -> StatusReport
             items=f.items_total if f else 0,
             next_poll=f.next_poll_at if f else None,
             disabled=f.disabled if f else False,
+            held_back=f.held_back_total if f else 0,
+            held_back_matched=f.held_back_matched if f else 0,
+            max_age=describe(c.max_age),
         )
         for c in config.feeds
         for f in (known.get(c.url),)
@@ -190,15 +238,41 @@ def build_status(store: Store, *, config: Config, now: datetime) -> StatusReport
         )
     return StatusReport(
         generated_at=now,
-        daemon=_daemon(get_state(store, DAEMON), now=now, heartbeat=config.service.heartbeat),
+        daemon=daemon_status(get_state(store, DAEMON), now=now, heartbeat=config.service.heartbeat),
         rules=_rules(get_state(store, RULES)),
         feeds=feeds,
         destinations=tuple(destinations),
         feedback=store.feedback_counts(now - timedelta(days=FEEDBACK_DAYS)),
+        reload=_reload(get_state(store, RELOAD)),
+        state=_state_file(store.path),
     )
 
 
-def _daemon(raw: dict[str, Any] | None, *, now: datetime, heartbeat: float) -> DaemonStatus | None:
+def _reload(raw: dict[str, Any] | None) -> ReloadStatus | None:
+    if not raw or raw.get("at") is None:
+        return None
+    return ReloadStatus(
+        at=dt(raw.get("at")),
+        applied=tuple(raw.get("applied", ())),
+        needs_restart=tuple((str(s), str(why)) for s, why in raw.get("needs_restart", ())),
+    )
+
+
+def _state_file(path: Path) -> StateFileStatus:
+    free = free_bytes(path)
+    problem = None
+    if free < FULL_BELOW:
+        # the daemon cannot record this itself: the disk it would write to is full
+        problem = (
+            f"the disk holding {path.parent} is full ({free} bytes free): nothing can be recorded"
+        )
+    return StateFileStatus(path=str(path), size=size_on_disk(path), free=free,
+                           backups=tuple(str(b) for b in backups(path)), problem=problem)  # fmt: skip
+
+
+def daemon_status(
+    raw: dict[str, Any] | None, *, now: datetime, heartbeat: float
+) -> DaemonStatus | None:
     if raw is None:
         return None
     beat = dt(raw.get("heartbeat_at"))

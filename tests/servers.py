@@ -11,14 +11,21 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+
+
+def rfc822(when: datetime | None = None) -> str:
+    """An RSS <pubDate> value; now by default: a feed item newsbot's age policy delivers."""
+    return format_datetime(when or datetime.now(UTC))
 
 
 @dataclass

@@ -3,12 +3,17 @@ clock changes, and a year of fire times held to an independent cron implementati
 
 from __future__ import annotations
 
+import json
+import re
+import shutil
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from cronsim import CronSim
 
+from bot.cli import main
 from bot.config import ConsoleOptions, DestinationConfig
 from bot.cron import CronError, parse_cron
 from bot.schedule import DigestSchedule
@@ -216,3 +221,51 @@ def test_fire_times_match_the_reference_definition(expr: str, tz: str) -> None:
     while minute < start + timedelta(days=14):
         assert spec.matches(minute.astimezone(zone)) == (minute in fires), minute
         minute += timedelta(minutes=1)
+
+
+# ---------------------------------------------------------------------------- as a user meets it
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "newsbot.example.toml"
+
+
+@pytest.fixture
+def example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The example config, as a newcomer copies it, with its secrets set."""
+    cfg = tmp_path / "newsbot.toml"
+    shutil.copy(EXAMPLE, cfg)
+    monkeypatch.setenv("SLACK_WEBHOOK_URL", "http://127.0.0.1:9/hook")
+    monkeypatch.setenv("SMTP_PASSWORD", "x")
+    monkeypatch.delenv("NEWSBOT_CONFIG", raising=False)
+    return cfg
+
+
+def test_status_shows_the_example_configs_digests_on_cron_weekdays(
+    example: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--config", str(example), "status"]) == 0
+    lines = {ln.split(" (")[0].strip(): ln for ln in capsys.readouterr().out.splitlines()}
+    mail = lines["desk-mail"]  # schedule = "0 7 * * 1-5", timezone = "Asia/Tokyo"
+    m = re.search(
+        r"next digest (\w{3}) \d{4}-\d\d-\d\d 07:00 Asia/Tokyo \(.*; 0 7 \* \* 1-5\)", mail
+    )
+    assert m and m.group(1) in {"Mon", "Tue", "Wed", "Thu", "Fri"}, mail
+    assert re.search(r"next digest \w{3} \S+ 08:00 Asia/Ho_Chi_Minh", lines["desk-slack"])
+    assert main(["--config", str(example), "status", "--json"]) == 0
+    mail_json = next(
+        d for d in json.loads(capsys.readouterr().out)["destinations"] if d["name"] == "desk-mail"
+    )
+    assert mail_json["timezone"] == "Asia/Tokyo" and mail_json["next_digest"].endswith("+09:00")
+
+
+@pytest.mark.parametrize("command", [["once"], ["digest", "preview", "--destination", "desk-mail"],
+                                     ["status"], ["run"]])  # fmt: skip
+def test_a_bad_schedule_stops_every_command_naming_file_line_and_key(
+    example: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    text = example.read_text(encoding="utf-8")
+    example.write_text(text.replace('schedule = "0 7 * * 1-5"', 'schedule = "0 7 * * 1-8"'))
+    line = text[: text.index('schedule = "0 7 * * 1-5"')].count("\n") + 1
+    assert main(["--config", str(example), *command]) == 2
+    err = capsys.readouterr().err
+    assert f"{example.resolve()}:{line}: destinations[1].schedule: day-of-week: 8 is out" in err
+    assert 'e.g. schedule = "0 7 * * mon-fri"' in err and "Traceback" not in err

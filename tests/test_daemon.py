@@ -17,12 +17,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.servers import FeedServer, MailSink, SlackReceiver, running, smtp_server
+from tests.servers import FeedServer, MailSink, SlackReceiver, rfc822, running, smtp_server
 
 DEADLINE = 20.0
 
@@ -50,9 +51,12 @@ RULES_V2 = (
 )
 
 
-def rss(items: list[tuple[str, str]]) -> str:
+def rss(items: list[tuple[str, str]], *, age: dict[str, timedelta] | None = None) -> str:
+    """Items published now, or `age[link]` ago."""
+    now = datetime.now(UTC)
     body = "".join(
         f"<item><title>{t}</title><link>{u}</link><guid>{u}</guid>"
+        f"<pubDate>{rfc822(now - (age or {}).get(u, timedelta()))}</pubDate>"
         f"<description>{t}, reported by our desk.</description></item>"
         for t, u in items
     )
@@ -212,13 +216,20 @@ def test_daemon_delivers_reloads_and_stops_cleanly(env: Env) -> None:
 
         wait_for("first item on Slack", lambda: "port deal" in env.slack_text())
 
-        # a new item in the feed is delivered on the next cycle
+        # a new item in the feed is delivered on the next cycle; of two port stories surfacing
+        # late, the 2-day-old one waits for the digest (urgent_max_age 24h), the 10-day-old one
+        # is backlog (max_age 3d): stored, delivered nowhere
         env.feeds.serve("/desk.xml", rss([
             ("Vietnam and Japan sign a port deal", "https://n.example/1"),
             ("Japan and Vietnam open a rail line", "https://n.example/2"),
-        ]))  # fmt: skip
+            ("Japan and Vietnam plan a port upgrade", "https://n.example/old1"),
+            ("Vietnam and Japan broke ground on a port", "https://n.example/old2"),
+        ], age={"https://n.example/old1": timedelta(days=2),
+                "https://n.example/old2": timedelta(days=10)}))  # fmt: skip
         wait_for("second item on Slack", lambda: "rail line" in env.slack_text())
         assert len(env.posts_with("port deal")) == 1  # not posted twice
+        assert "port upgrade" in env.slack_text() and "broke ground" not in env.slack_text()
+        assert _feed(env.status(), "Desk")["held_back"] == 1
 
         # the mail desk gets its digest at 08:00 Saigon time, but the urgent rule's match at once
         wait_for("urgent mail", lambda: env.mail_text())
@@ -271,6 +282,8 @@ def test_daemon_delivers_reloads_and_stops_cleanly(env: Env) -> None:
     status = env.status()
     slack = next(d for d in status["destinations"] if d["name"] == "desk-slack")
     assert slack["pending"] == 0, env.daemon_log()
+    # by now every urgent send of every cycle is done: the 2-day-old port story was not one
+    assert "port upgrade" not in env.mail_text()  # older than urgent_max_age
     assert not status["daemon"]["alive"]  # a clean stop is recorded, not inferred from heartbeats
     log = env.daemon_log()
     assert "daemon_stopped" in log

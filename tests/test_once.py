@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from tests.servers import FeedServer, SlackReceiver, running, smtp_server
+from tests.servers import FeedServer, SlackReceiver, rfc822, running, smtp_server
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -25,7 +25,7 @@ NOISE = {
 def rss(items: list[tuple[str, str]]) -> str:
     body = "".join(
         f"<item><title>{t}</title><link>{link}</link><guid>{link}</guid>"
-        f"<description>{t} — a short summary.</description></item>"
+        f"<pubDate>{rfc822()}</pubDate><description>{t} — a short summary.</description></item>"
         for t, link in items
     )
     return f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>T</title>{body}</channel></rss>'
@@ -169,8 +169,10 @@ def test_script_content_in_feed_html_neither_matches_nor_reaches_a_digest(env) -
     feeds.serve(
         "/en.xml",
         '<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
-        f"<item><title>Sunny</title><link>https://news.example/s1</link><description>{hidden}</description></item>"
-        f"<item><title>Talks</title><link>https://news.example/s2</link><description>{shown}</description></item>"
+        f"<item><title>Sunny</title><link>https://news.example/s1</link>"
+        f"<pubDate>{rfc822()}</pubDate><description>{hidden}</description></item>"
+        f"<item><title>Talks</title><link>https://news.example/s2</link>"
+        f"<pubDate>{rfc822()}</pubDate><description>{shown}</description></item>"
         "</channel></rss>",
     )
     cfg = write_config(tmp, feeds, slack, port)

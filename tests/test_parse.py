@@ -86,6 +86,20 @@ async def test_latin1_mislabelled_as_utf8_falls_back(server: LocalServer) -> Non
     assert feed.items[0].title == "Réunion à Tokyo"
 
 
+async def test_shift_jis_served_without_a_label_is_detected(server: LocalServer) -> None:
+    items = [{"title": f"{JA_TITLE}（{n}）", "guid": str(n)} for n in range(3)]
+    text = rss(items).replace('<?xml version="1.0" encoding="utf-8"?>', "")
+    feed = await fetch_parse(server, text.encode("shift_jis"), ctype="text/xml")
+    assert [i.title for i in feed.items] == [item["title"] for item in items]
+
+
+async def test_a_stray_byte_spoils_only_itself(server: LocalServer) -> None:
+    body = rss([{"title": VI_TITLE, "guid": "1"}, {"title": "Hà Nội \x01", "guid": "2"}]).encode()
+    body = body.replace(b"\x01", "ữ".encode()[:1])  # a title cut inside a character
+    feed = await fetch_parse(server, body)
+    assert [i.title for i in feed.items] == [VI_TITLE, "Hà Nội \ufffd"]
+
+
 @pytest.mark.parametrize("codec", ["utf-8-sig", "utf-16"])
 async def test_byte_order_marks(server: LocalServer, codec: str) -> None:
     text = rss([{"title": VI_TITLE, "guid": "1"}])

@@ -256,7 +256,9 @@ def assert_same_or_declined(body: bytes) -> bool:
         fast = parse_fast(data)
     except Unsupported:
         return False
-    assert fast == parse_with_feedparser(data, url="https://f.example/feed")
+    assert fast == parse_with_feedparser(
+        data, url="https://f.example/feed", base="https://f.example/feed"
+    )
     return True
 
 

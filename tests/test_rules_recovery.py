@@ -3,7 +3,6 @@ searched), and after a rule fix `rules backtest --deliver` queues what the broke
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 
 from bot.cli import main
 from tests.servers import FeedServer, running
+from tests.sites import archived, write_site_config
 from tests.test_once import rss
 
 GOOD = """\
@@ -38,34 +38,9 @@ def site(tmp_path: Path) -> Iterator[tuple[Path, Path, FeedServer]]:
     feeds.serve("/feed.xml", rss(ITEMS))
     rules = tmp_path / "rules"
     rules.mkdir()
-    cfg = tmp_path / "newsbot.toml"
-    cfg.write_text(
-        f"""
-[state]
-path = "state.sqlite3"
-[rules]
-paths = ["rules"]
-[[feeds]]
-url = "{feeds.url("/feed.xml")}"
-name = "Desk"
-[[destinations]]
-name = "archive"
-type = "file"
-dir = "digests"
-format = "json"
-""",
-        encoding="utf-8",
-    )
+    cfg = write_site_config(tmp_path, feed_url=feeds.url("/feed.xml"), rules="rules")
     with running(feeds):
         yield cfg, rules, feeds
-
-
-def delivered(tmp: Path) -> list[str]:
-    return sorted(
-        e["link"]
-        for f in (tmp / "digests").glob("*.json")
-        for e in json.loads(f.read_text())["entries"]
-    )
 
 
 @pytest.mark.parametrize("argv", [["once"], ["run"], ["rules", "check"]])
@@ -87,18 +62,18 @@ def test_backtest_deliver_queues_what_broken_rules_let_through(
     tmp = cfg.parent
     (rules / "desk.yaml").write_text(WRONG, encoding="utf-8")
     assert main(["--config", str(cfg), "once"]) == 0
-    assert delivered(tmp) == []  # stored as seen, matched by nothing
+    assert archived(tmp) == []  # stored as seen, matched by nothing
 
     (rules / "desk.yaml").write_text(GOOD, encoding="utf-8")
     assert main(["--config", str(cfg), "once"]) == 0
-    assert delivered(tmp) == []  # the feed has nothing new: the fix alone recovers nothing
+    assert archived(tmp) == []  # the feed has nothing new: the fix alone recovers nothing
 
     capsys.readouterr()
     assert main(["--config", str(cfg), "rules", "backtest", "--since", "7d", "--deliver"]) == 0
     out = capsys.readouterr().out
     assert "queued 2 item(s) for delivery (2 deliveries)" in out
     assert main(["--config", str(cfg), "once"]) == 0
-    assert delivered(tmp) == ["https://news.example/1", "https://news.example/2"]
+    assert archived(tmp) == ["https://news.example/1", "https://news.example/2"]
 
     # a second --deliver queues nothing again: both were sent
     assert main(["--config", str(cfg), "rules", "backtest", "--deliver"]) == 0

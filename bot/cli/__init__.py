@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "feeds_cmd",
     "service_cmd",
     "feedback_cmd",
+    "state_cmd",
 )
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2

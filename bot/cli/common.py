@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import Config, find_config, load_config, read_env_file
 from bot.errors import ConfigError
 from bot.log import setup_logging
+
+if TYPE_CHECKING:
+    from bot.store import Store
 
 
 def config_from_args(args: argparse.Namespace, *, sends: bool) -> Config:
@@ -38,3 +44,15 @@ def optional_config(args: argparse.Namespace) -> Config | None:
     except ConfigError:
         return None
     return config_from_args(args, sends=False)
+
+
+@contextmanager
+def open_store(path: Path) -> Iterator[Store]:
+    """The state database, for the length of a command. An SQLite error anywhere in the block (a
+    damaged page met mid-command, a full disk, a read-only file) becomes one line naming the file
+    and the way out (exit 1), never a traceback."""
+    from bot.store import Store
+    from bot.store.safety import translated
+
+    with translated(path), Store(path) as store:
+        yield store

@@ -9,7 +9,7 @@ import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.common import config_from_args
+from bot.cli.common import config_from_args, open_store
 from bot.i18n import LOCALES, load_translator
 
 if TYPE_CHECKING:
@@ -121,12 +121,10 @@ def render(digest: Digest, fmt: str, config: Config, tr: Translator) -> str:
 
 
 def run_preview(args: argparse.Namespace) -> int:
-    from bot.store import Store
-
     config = config_from_args(args, sends=False)
     # unknown name: exit 2 before touching the state file
     locale = args.locale or config.destination(args.destination).locale
-    with Store(config.state.path) as store:
+    with open_store(config.state.path) as store:
         digest = next_digest(config, store, args.destination, locale=locale)
     if digest.is_empty:
         print(f"newsbot: nothing pending for {args.destination}", file=sys.stderr)
@@ -142,13 +140,12 @@ def run_send(args: argparse.Namespace) -> int:
     from bot.models import utcnow
     from bot.notify import create_notifier
     from bot.rules import load_rules, rule_titles
-    from bot.store import Store
 
     config = config_from_args(args, sends=True)
     destination = config.destination(args.destination)
     ruleset = load_rules(list(config.rules.paths))
     with (
-        Store(config.state.path) as store,
+        open_store(config.state.path) as store,
         httpx.Client(headers={"User-Agent": USER_AGENT}, timeout=30.0) as http,
     ):
         notifier = create_notifier(destination, http=http, stream=sys.stdout)

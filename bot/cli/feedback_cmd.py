@@ -75,7 +75,7 @@ async def _serve(config: Config) -> int:
 
 def current_rules(config: Config) -> Callable[[], RuleSet]:
     """The rules as the files are now: reloaded when one changed; a broken edit keeps the last."""
-    from bot.scheduler import rule_files
+    from bot.upkeep import rule_files
 
     state: dict[str, Any] = {"stamp": rule_files(config.rules.paths)}
     state["rules"] = load_rules(list(config.rules.paths))

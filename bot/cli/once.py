@@ -7,7 +7,7 @@ import asyncio
 import sys
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.common import config_from_args
+from bot.cli.common import config_from_args, open_store
 from bot.log import setup_logging
 
 if TYPE_CHECKING:
@@ -35,14 +35,16 @@ def run(args: argparse.Namespace) -> int:
     from bot.cycle import notifiers_for, run_once
     from bot.models import utcnow
     from bot.rules import load_some_rules
-    from bot.store import Store
 
     config = config_from_args(args, sends=True)
     if args.quiet and not args.log_level:
         setup_logging("warning")  # --quiet: problems only
     ruleset = load_some_rules(config.rules.paths)
     progress = _Progress(total=sum(f.enabled for f in config.feeds))
-    with Store(config.state.path) as store, notifiers_for(config, stream=sys.stdout) as notifiers:
+    with (
+        open_store(config.state.path) as store,
+        notifiers_for(config, stream=sys.stdout) as notifiers,
+    ):
         report = asyncio.run(
             run_once(
                 config,
@@ -94,6 +96,11 @@ def _summary(report: CycleReport, *, quiet: bool) -> None:
     print(
         f"once: {len(poll.outcomes)} feeds ({len(poll.failed)} failed), {poll.items} items seen, "
         f"{poll.new} new, {poll.matched} matched in {poll.elapsed:.1f}s; "
-        f"delivered: {sent or 'nothing'}",
+        f"delivered: {sent or 'nothing'}"
+        + (
+            f"; held back {poll.held_back} older than max_age (see status)"
+            if poll.held_back
+            else ""
+        ),
         file=sys.stderr,
     )

@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from bot.cli.common import config_from_args, optional_config
+from bot.cli.common import config_from_args, open_store, optional_config
 from bot.config import parse_duration
 from bot.models import Document, RuleResult, TermHit, utcnow
 from bot.rules import RuleSet, Trace, load_rules, load_some_rules
@@ -353,7 +353,6 @@ def run_suggest(args: argparse.Namespace) -> int:
 
 def run_backtest(args: argparse.Namespace) -> int:
     from bot.rules.backtest import as_json, backtest
-    from bot.store import Store
 
     config = config_from_args(args, sends=False)
     rs = load_rules(args.paths or list(config.rules.paths))
@@ -367,7 +366,7 @@ def run_backtest(args: argparse.Namespace) -> int:
 
     now = utcnow()
     since = now - timedelta(seconds=window)
-    with Store(config.state.path) as store:
+    with open_store(config.state.path) as store:
         result = backtest(store, rs, since=since)
         votes = feedback_scores(store, rs, since)
         queued = None

@@ -10,7 +10,8 @@ import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.common import config_from_args
+from bot.cli.common import config_from_args, open_store
+from bot.store.safety import translated
 
 if TYPE_CHECKING:
     from bot.scheduler import Daemon
@@ -39,7 +40,9 @@ def register(sub: Any) -> None:
             "each destination (last digest sent, items pending, last error, next digest) and the "
             "rules in force (files, when loaded, the error if the last edit was rejected), read "
             "from the state database. Exit 0, or 1 when a feed or destination is failing or the "
-            "last rule edit was rejected (handy for monitoring checks)."
+            "last rule edit was rejected, or the disk holding the state is full (handy for "
+            "monitoring checks). Also: the state file, its size and newest backup, and what the "
+            "last reload applied or needs a restart for."
         ),
     )
     status_p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -47,15 +50,16 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    config_from_args(args, sends=True)  # fail fast (exit 2) on a bad config before anything starts
+    config = config_from_args(args, sends=True)  # exit 2 on a bad config before anything starts
     # APScheduler logs every run, unformatted; the daemon's listener logs what matters (missed,
     # skipped, crashed) as key=value lines
     logging.getLogger("apscheduler").setLevel(logging.CRITICAL)
 
     loop = asyncio.new_event_loop()
     try:
-        daemon = loop.run_until_complete(_make_daemon(args))
-        code = loop.run_until_complete(daemon.run())
+        with translated(config.state.path):  # a state file unusable at start: one line, exit 1
+            daemon = loop.run_until_complete(_make_daemon(args))
+            code = loop.run_until_complete(daemon.run())
     finally:
         # not asyncio.run(): it would wait, without limit, for a worker thread still inside a
         # channel's send; those were given their grace in Daemon._stop
@@ -77,16 +81,16 @@ async def _make_daemon(args: argparse.Namespace) -> Daemon:
 def status(args: argparse.Namespace) -> int:
     from bot.models import utcnow
     from bot.status import build_status, to_json
-    from bot.store import Store
 
     config = config_from_args(args, sends=False)
-    with Store(config.state.path) as store:
+    with open_store(config.state.path) as store:
         report = build_status(store, config=config, now=utcnow())
     print(to_json(report) if args.json else render(report))
     troubled = (
         report.failing_feeds
         or any(d.last_error for d in report.destinations)
         or (report.rules is not None and report.rules.error)
+        or (report.state is not None and report.state.is_failing)
     )
     return 1 if troubled else 0
 
@@ -113,6 +117,18 @@ def render(report: StatusReport) -> str:
             f"daemon: {state}, pid {d.pid}, started {_when(d.started_at)}, "
             f"last heartbeat {_when(d.heartbeat_at)}, last poll {_when(d.last_cycle_at)}"
         )
+    s = report.state
+    if s is not None:
+        newest = f", newest backup {s.backups[0]}" if s.backups else ", no backup yet"
+        lines.append(f"state: {s.path}, {s.size:,} bytes, {s.free:,} bytes free{newest}")
+        if s.problem:
+            lines.append(f"  STATE PROBLEM: {s.problem}")
+    reload = report.reload
+    if reload is not None:
+        applied = ", ".join(reload.applied) or "nothing changed"
+        lines.append(f"config: reloaded {_when(reload.at)}: {applied}")
+        lines.extend(f"  NEEDS RESTART: {setting}: {why} (systemctl restart newsbot)"
+                     for setting, why in reload.needs_restart)  # fmt: skip
     r = report.rules
     if r is not None:
         lines.append(f"rules: {r.rules} rules in force, loaded {_when(r.loaded_at)}")
@@ -128,6 +144,11 @@ def render(report: StatusReport) -> str:
             f"  {mark:8} {f.name}: last success {_when(f.last_success)}, "
             f"failures {f.consecutive_failures}, items {f.items}, next poll {_when(f.next_poll)}"
         )
+        if f.held_back:
+            lines.append(
+                f"           held back {f.held_back} (older than max_age {f.max_age} when first "
+                f"seen; {f.held_back_matched} matched a rule): stored, not delivered"
+            )
         if f.last_error and f.is_failing:
             lines.append(f"           last error: {f.last_error}")
     lines.append(f"destinations ({len(report.destinations)}, {report.pending} items pending):")

@@ -144,7 +144,7 @@ def load_config(
 
     top.used.update({"feeds", "destinations"})
     feeds = _list_of_tables(top, "feeds")
-    feed_cfgs = tuple(_feed(top.entry("feeds", i, f)) for i, f in enumerate(feeds))
+    feed_cfgs = tuple(_feed(top.entry("feeds", i, f), fetch_cfg) for i, f in enumerate(feeds))
     _no_duplicates(top, "feeds", [f.url for f in feed_cfgs], "url")
     dests = _list_of_tables(top, "destinations")
     dest_cfgs = tuple(
@@ -214,6 +214,8 @@ def _fetch(s: Section) -> FetchConfig:
         clients=positive_int(s, "clients", d.clients),
         max_redirects=positive_int(s, "max_redirects", d.max_redirects),
         user_agent=s.get("user_agent", str),
+        max_age=s.limit("max_age", d.max_age),
+        urgent_max_age=s.limit("urgent_max_age", d.urgent_max_age),
     )
     s.finish()
     return cfg
@@ -236,13 +238,16 @@ def _service(s: Section) -> ServiceConfig:
     return cfg
 
 
-def _feed(s: Section) -> FeedConfig:
+def _feed(s: Section, fetch: FetchConfig) -> FeedConfig:
     url: str = s.require("url", str)
     if not re.match(r"^https?://", url):
         raise s.error("url", f"must start with http:// or https://, got {url!r}")
+    name = s.get("name", str)
     cfg = FeedConfig(
         url=url,
-        name=s.get("name", str) or _host(url),
+        name=name or _host(url),
+        named=bool(name),
+        max_age=s.limit("max_age", fetch.max_age),
         lang=s.get("lang", str),
         interval=s.duration("interval", 900.0) or 900.0,
         fetch_full_text=s.get("fetch_full_text", bool, False),

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.age import DEFAULT_MAX_AGE, DEFAULT_URGENT_MAX_AGE
 from bot.errors import ConfigError
 
 DEFAULT_LOCATIONS = (Path("newsbot.toml"), Path("/etc/newsbot/newsbot.toml"))
@@ -54,6 +55,9 @@ class FetchConfig:
     clients: int = 4  # httpx clients the connections are spread over
     max_redirects: int = 5
     user_agent: str | None = None
+    # an item first seen older than this is stored but never delivered (None: "off"); per feed too
+    max_age: float | None = DEFAULT_MAX_AGE
+    urgent_max_age: float | None = DEFAULT_URGENT_MAX_AGE  # urgent rules send only younger items
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +69,8 @@ class FeedConfig:
     fetch_full_text: bool = False
     allow_private_hosts: bool = False
     enabled: bool = True
+    max_age: float | None = DEFAULT_MAX_AGE  # the feed's own, else [fetch] max_age
+    named: bool = True  # `name` was written; else the feed's own title names it once polled
 
 
 @dataclass(frozen=True, slots=True)

@@ -139,6 +139,21 @@ class Section:
             raise self.error(key, "must be positive")
         return seconds
 
+    def limit(self, key: str, default: float | None) -> float | None:
+        """A duration that may be switched off: "3d", "24h", ... or "off" (None)."""
+        value = self.get(key, (str, int, float))
+        if value is None:
+            return default
+        if isinstance(value, str) and value.strip().lower() == "off":
+            return None
+        try:
+            seconds = parse_duration(value)
+        except ValueError as exc:
+            raise self.error(key, f'{exc}; e.g. {key} = "3d", or "off"') from None
+        if seconds <= 0:
+            raise self.error(key, f'must be positive; e.g. {key} = "3d", or "off"')
+        return seconds
+
     def path_value(self, key: str, default: str | None = None) -> Path | None:
         value = self.get(key, str, default)
         if value is None:

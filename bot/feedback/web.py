@@ -89,6 +89,12 @@ class FeedbackService:
     def __post_init__(self) -> None:
         self.limiter = RateLimiter(self.config.rate_limit, monotonic=self.monotonic)
 
+    def reconfigure(self, config: FeedbackConfig, *, fetcher: Fetcher) -> None:
+        """A reload's new settings (and the fetcher that replaced a reloaded one)."""
+        if config.rate_limit != self.config.rate_limit:
+            self.limiter = RateLimiter(config.rate_limit, monotonic=self.monotonic)
+        self.config, self.fetcher = config, fetcher
+
 
 def client_of(request: web.Request) -> str:
     """The client's address; behind a reverse proxy on this host, the address it forwarded."""

@@ -187,6 +187,14 @@ class Fetcher:
             raise FetchError(f"fetch: {url} is {content_type}, not an HTML page", url=url)
         return decode_html(answer.body or b"", content_type)
 
+    def prune_hosts(self) -> int:
+        """Forget the politeness state of idle hosts (housekeeping). Returns how many."""
+        return self._gate.prune()
+
+    @property
+    def hosts_remembered(self) -> int:
+        return len(self._gate)
+
     # ------------------------------------------------------------------ internals
 
     @contextmanager

@@ -19,6 +19,7 @@ import re
 from lxml import etree
 
 from bot.parse.raw import RawEntry, RawFeed, feed_date
+from bot.parse.text import html_text, looks_like_html, plain_title
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
@@ -113,7 +114,7 @@ def _rss(root: etree._Element) -> RawFeed:
             continue
         _once(tag, seen)
         if tag == "title":
-            title = _text(el, "text/plain")
+            title = _title(el, rss=True)
         elif tag == "link":
             link = _ENTITY_LIKE.sub(r"&\g<1>", _uri(_text(el, None)))
         elif tag == "language":
@@ -151,6 +152,8 @@ def _rss_item(item: etree._Element) -> RawEntry:
         elif key == "id":
             permalink = not el.keys() or _attr(el, "ispermalink", "true", lower=False) == "true"
             fields[key] = _uri(_text(el, None)) if permalink else _text(el, None)
+        elif key == "title":
+            fields[key] = _title(el, rss=True)
         else:
             fields[key] = _text(el, _RSS_DEFAULT_TYPE.get(key))
     link = fields.get("link")
@@ -188,7 +191,7 @@ def _atom(root: etree._Element) -> RawFeed:
             entries.append(_atom_entry(el))
         elif tag == ATOM + "title":
             _once(tag, seen)
-            title = _text(el, "text/plain")
+            title = _title(el, rss=False)
         elif tag == ATOM + "link":
             link = _pick(_atom_link(el), link)
         elif tag == ATOM + "id":
@@ -220,7 +223,9 @@ def _atom_entry(entry: etree._Element) -> RawEntry:
             fields[key] = _atom_author(el)
         elif key == "id":
             fields[key] = _uri(_text(el, None))  # an Atom id counts as a permalink
-        elif key in ("title", "summary", "content"):
+        elif key == "title":
+            fields[key] = _title(el, rss=False)
+        elif key in ("summary", "content"):
             if key == "content" and el.get("src") is not None:
                 raise Unsupported("out-of-line content")
             fields[key] = _text(el, "text/plain")
@@ -339,6 +344,19 @@ def _text(el: etree._Element, default_type: str | None) -> str:
         return value.encode("iso-8859-1").decode("utf-8")
     except UnicodeDecodeError:
         return value
+
+
+def _title(el: etree._Element, *, rss: bool) -> str:
+    """A title as text (`bot.parse.text`): HTML when its type says so, or for RSS when it looks
+    like HTML to feedparser, which guesses for RSS only."""
+    value = _text(el, "text/plain")
+    kind = el.get("type")
+    if kind is not None and kind.lower() in ("html", "text/html"):
+        return html_text(value)
+    # feedparser's guess needs a close tag or an entity: most titles have neither, and skip it
+    if rss and ("</" in value or "&" in value) and looks_like_html(value):
+        return html_text(value)
+    return plain_title(value)
 
 
 def _uri(value: str) -> str:

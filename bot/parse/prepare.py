@@ -32,9 +32,13 @@ _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
 def to_utf8(body: bytes, content_type: str | None) -> bytes:
     """Decode with the best-supported charset and re-encode as UTF-8 with a matching declaration.
 
-    Order: BOM; valid UTF-8 (wins over a wrong declaration: Latin-1 text is almost never valid UTF-8,
-    while Vietnamese UTF-8 mislabelled as ISO-8859-1 is common); the HTTP charset; the XML
-    declaration; windows-1252 as the last resort, which decodes any byte string.
+    Order: a BOM; UTF-16/UTF-32 sniffed from how "<?" is spelt; valid UTF-8 (wins over a wrong
+    declaration: Latin-1 text is almost never valid UTF-8, while Vietnamese UTF-8 mislabelled as
+    ISO-8859-1 is common); UTF-8 with a few stray bytes, each replaced by U+FFFD (a truncated
+    description must not turn the whole feed into mojibake); the HTTP charset; the XML
+    declaration; when neither is given, the charset charset-normalizer detects (Shift_JIS, GB2312,
+    KOI8-R... served without a label); windows-1252 as the last resort, which decodes any byte
+    string.
     """
     plain = _PLAIN_UTF8_DECL.match(body)
     if plain is not None and _is_utf8(body):
@@ -64,13 +68,15 @@ def _decode(body: bytes, content_type: str | None) -> str:
     for bom, encoding in _BOMS:
         if body.startswith(bom):
             return body[len(bom) :].decode(encoding, "replace")
-    sniffed = _sniff_utf16(body)
+    sniffed = _sniff_wide(body)
     if sniffed:
         return body.decode(sniffed, "replace")
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    if _mostly_utf8(body):
+        return body.decode("utf-8", "replace")
     header = _HEADER_CHARSET.search(content_type or "")
     declared = _XML_DECL_BYTES.search(body[:512])
     candidates = [
@@ -81,15 +87,47 @@ def _decode(body: bytes, content_type: str | None) -> str:
         text = _try_decode(body, encoding)
         if text is not None:
             return text
+    if not any(candidates):
+        detected = _detect(body)
+        if detected is not None:
+            return detected
     return body.decode("windows-1252", "replace")
 
 
-def _sniff_utf16(body: bytes) -> str | None:
-    if body.startswith(b"<\x00?\x00"):
-        return "utf-16-le"
-    if body.startswith(b"\x00<\x00?"):
-        return "utf-16-be"
+# How "<?" starts a document in each encoding that has no ASCII bytes (XML 1.0 appendix F). The
+# UTF-32 patterns come first: "<\x00\x00\x00" also starts like UTF-16-LE.
+_WIDE_STARTS = (
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"<\x00?\x00", "utf-16-le"),
+    (b"\x00<\x00?", "utf-16-be"),
+)
+
+
+def _sniff_wide(body: bytes) -> str | None:
+    for start, encoding in _WIDE_STARTS:
+        if body.startswith(start):
+            return encoding
     return None
+
+
+def _mostly_utf8(body: bytes) -> bool:
+    """UTF-8 with a few broken sequences: at least nine valid multi-byte characters for each bad
+    byte. Text in a legacy 8-bit or double-byte charset almost never forms valid UTF-8 sequences,
+    so it stays far below that (and goes on to its declared or detected charset)."""
+    text = body.decode("utf-8", "replace")
+    bad = text.count("\ufffd") - body.count("\ufffd".encode())
+    wide = len(text) - len(text.encode("ascii", "ignore")) - bad
+    return wide >= 9 * bad
+
+
+def _detect(body: bytes) -> str | None:
+    """The text in the charset charset-normalizer finds most plausible, if it finds one."""
+    # imported here: most feeds never need it, and parse workers start faster without it
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(body).best()
+    return None if best is None else str(best)
 
 
 def _try_decode(body: bytes, encoding: str) -> str | None:

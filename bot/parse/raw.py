@@ -17,7 +17,7 @@ from feedparser.datetimes import _parse_date  # the very date parser feedparser 
 
 @dataclass(frozen=True, slots=True)
 class RawEntry:
-    title: str
+    title: str  # plain text, whatever the feed's markup (bot.parse.text)
     link: str | None
     summary: str
     content: str
@@ -28,7 +28,7 @@ class RawEntry:
 
 @dataclass(frozen=True, slots=True)
 class RawFeed:
-    title: str
+    title: str  # plain text
     link: str | None
     language: str | None
     entries: tuple[RawEntry, ...]

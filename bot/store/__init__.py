@@ -8,7 +8,7 @@ the lock up front (no deadlock-by-upgrade). Schema changes are numbered migratio
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,6 +20,7 @@ from bot.store.feedback import FeedbackItem, FeedbackMixin, FeedbackRow
 from bot.store.items import FetchSuccess, ItemsMixin, NewItem
 from bot.store.migrations import MIGRATIONS
 from bot.store.outbox import OutboxMixin, chunks
+from bot.store.safety import check_before_open, state_error
 from bot.store.state import ServiceStateMixin
 from bot.store.timefmt import dt, iso
 
@@ -45,6 +46,8 @@ class FeedState:
     disabled: bool
     disabled_reason: str | None
     items_total: int
+    held_back_total: int = 0  # new items the age policy kept from every destination
+    held_back_matched: int = 0  # ... of which a rule matched
 
     def health(self) -> FeedHealth:
         return FeedHealth(
@@ -60,6 +63,7 @@ class FeedState:
 class Store(ItemsMixin, OutboxMixin, ServiceStateMixin, FeedbackMixin):
     def __init__(self, path: Path | str, *, busy_timeout_ms: int = 10_000) -> None:
         self.path = Path(path)
+        check_before_open(self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # isolation_level=None: we issue BEGIN IMMEDIATE ourselves
@@ -70,18 +74,24 @@ class Store(ItemsMixin, OutboxMixin, ServiceStateMixin, FeedbackMixin):
                 timeout=busy_timeout_ms / 1000,
             )
         except sqlite3.Error as exc:
-            raise StoreError(f"store: cannot open {self.path}: {exc}") from exc
+            raise state_error(exc, self.path) from exc
+        except OSError as exc:  # the folder cannot be made
+            raise StoreError(f"store: cannot open {self.path}: {exc.strerror}") from exc
         try:
             self.db.row_factory = sqlite3.Row
             self.db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            # a new file: freed pages go back to the disk after pruning (PRAGMA incremental_vacuum)
+            self.db.execute("PRAGMA auto_vacuum = INCREMENTAL")
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA synchronous = NORMAL")
             self.db.execute("PRAGMA foreign_keys = ON")
+            # reads the schema: a damaged first page or schema says so now, not mid-command
+            self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()
             self.migrate()
         except BaseException as exc:
             self.db.close()  # a store that failed to open holds no connection (a newer schema)
             if isinstance(exc, sqlite3.Error):
-                raise StoreError(f"store: cannot open {self.path}: {exc}") from exc
+                raise state_error(exc, self.path) from exc
             raise
 
     def close(self) -> None:
@@ -103,6 +113,16 @@ class Store(ItemsMixin, OutboxMixin, ServiceStateMixin, FeedbackMixin):
             raise
         self.db.execute("COMMIT")
 
+    def checkpoint(self) -> None:
+        """Move the WAL into the database and truncate it to nothing."""
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
+    def reclaim(self) -> None:
+        """After pruning: free pages back to the file system (files made with auto_vacuum), and
+        fresh planner statistics."""
+        self.db.execute("PRAGMA incremental_vacuum").fetchall()
+        self.db.execute("PRAGMA optimize")
+
     @property
     def schema_version(self) -> int:
         return int(self.db.execute("PRAGMA user_version").fetchone()[0])
@@ -122,14 +142,19 @@ class Store(ItemsMixin, OutboxMixin, ServiceStateMixin, FeedbackMixin):
 
     # ------------------------------------------------------------------ feeds
 
-    def sync_feeds(self, feeds: Sequence[tuple[str, str]]) -> None:
-        """Make sure every configured (url, name) has a row; names follow the config."""
+    def sync_feeds(
+        self, feeds: Sequence[tuple[str, str]], *, from_title: Collection[str] = ()
+    ) -> None:
+        """Make sure every configured (url, name) has a row; names follow the config, except for
+        the urls in `from_title` (no name configured): those keep their feed's title once known,
+        and `name` (the host) stands in until then."""
         with self.tx() as db:
             for url, name in feeds:
                 db.execute(
                     "INSERT INTO feeds (url, fetch_url, name) VALUES (?, ?, ?) "
-                    "ON CONFLICT(url) DO UPDATE SET name = excluded.name",
-                    (url, url, name),
+                    "ON CONFLICT(url) DO UPDATE SET name = "
+                    "CASE WHEN ? THEN COALESCE(feeds.title, excluded.name) ELSE excluded.name END",
+                    (url, url, name, url in from_title),
                 )
 
     def feed(self, url: str) -> FeedState:
@@ -257,6 +282,8 @@ def _feed_state(r: sqlite3.Row) -> FeedState:
         disabled=bool(r["disabled"]),
         disabled_reason=r["disabled_reason"],
         items_total=r["items_total"],
+        held_back_total=r["held_back_total"],
+        held_back_matched=r["held_back_matched"],
     )
 
 

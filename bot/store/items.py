@@ -38,6 +38,7 @@ class NewItem:
     matches: tuple[RuleMatch, ...]
     destinations: tuple[str, ...]  # queue a delivery for each of these
     urgent: tuple[str, ...] = ()  # ... of which these get it at once (`newsbot run`)
+    held_back: bool = False  # too old when first seen (`bot.age`): stored, queued nowhere
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,7 @@ class FetchSuccess:
     title: str | None = None
     fetch_url: str | None = None  # set when the feed moved (301/308)
     parse_error: str | None = None
+    name: str | None = None  # the feed's new display name (its title), when the config sets none
 
 
 class ItemsMixin:
@@ -156,10 +158,11 @@ def _mark_success(db: sqlite3.Connection, url: str, f: FetchSuccess, *, now: dat
     db.execute(
         """UPDATE feeds SET last_attempt_at = ?, last_success_at = ?, etag = ?,
            last_modified = ?, title = COALESCE(?, title), fetch_url = COALESCE(?, fetch_url),
+           name = COALESCE(?, name),
            consecutive_failures = 0, retry_after_until = NULL,
            last_error = ?, last_error_at = CASE WHEN ? IS NULL THEN last_error_at ELSE ? END
            WHERE url = ?""",
-        (stamp, stamp, f.etag, f.last_modified, f.title, f.fetch_url, f.parse_error,
+        (stamp, stamp, f.etag, f.last_modified, f.title, f.fetch_url, f.name, f.parse_error,
          f.parse_error, stamp, url),
     )  # fmt: skip
 
@@ -186,11 +189,14 @@ def _insert_items(
     ids: list[int] = []
     matches: list[tuple[object, ...]] = []
     deliveries: list[tuple[object, ...]] = []
+    held_back = held_back_matched = 0
     for n in new:
         item_id = inserted.pop(n.item.key, None)  # pop: of two items with one key, the first won
         if item_id is None:
             continue
         ids.append(item_id)
+        held_back += n.held_back
+        held_back_matched += n.held_back and bool(n.matches)
         matches += (_match_row(item_id, m) for m in n.matches)
         deliveries += ((d, item_id, int(d in n.urgent), stamp) for d in n.destinations)
     db.executemany(
@@ -205,6 +211,12 @@ def _insert_items(
         db.execute(
             "UPDATE feeds SET items_total = items_total + ?, last_new_item_at = ? WHERE id = ?",
             (len(ids), stamp, feed_id),
+        )
+    if held_back:
+        db.execute(
+            "UPDATE feeds SET held_back_total = held_back_total + ?, "
+            "held_back_matched = held_back_matched + ? WHERE id = ?",
+            (held_back, held_back_matched, feed_id),
         )
     return ids
 

@@ -119,4 +119,9 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX IF NOT EXISTS feedback_created ON feedback(created_at);
     """,
+    # 4: per feed, how many new items the age policy held back (stored, delivered nowhere)
+    """
+    ALTER TABLE feeds ADD COLUMN held_back_total INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE feeds ADD COLUMN held_back_matched INTEGER NOT NULL DEFAULT 0;
+    """,
 )
