@@ -240,14 +240,14 @@ def slack_parts(digest: Digest, tr: Translator) -> list[SlackPart]:
     view = digest_view(digest, tr)
     packed = _pack(_units(view, tr))
     total = len(packed)
-    fallback = escape(f"{view.headline} — {view.date}")
+    fallback = escape(view.dated)
     out: list[SlackPart] = []
     previous_group: str | None = None
     for k, units in enumerate(packed, 1):
         blocks: list[Block] = []
         if k > 1:
             label = part_label(tr, k, total)
-            blocks.append(context(escape(f"{view.headline} — {view.date} · {label}")))
+            blocks.append(context(escape(f"{view.dated} · {label}")))
             first = units[0]
             if first.group is not None and first.group == previous_group and not first.opens_group:
                 blocks.append(group_heading(tr, first.group, 0, continued=True))

@@ -76,6 +76,7 @@ class DigestView:
     period: str
     timezone: str
     date: str  # "23 Nov 2026", local date of the period end
+    dated: str  # "Vietnam–Japan: 3 new articles — 23 Nov 2026": the subject, without a part label
     groups: tuple[GroupView, ...]
     rules_fired: tuple[tuple[str, int], ...]  # (what readers see: the rule's title, else name; n)
     health: tuple[HealthView, ...]
@@ -283,6 +284,7 @@ def digest_view(digest: Digest, tr: Translator) -> DigestView:
         period=period,
         timezone=digest.timezone,
         date=tr.date(local(end, tz)),
+        dated=dated_headline(tr, title, counts, tr.date(local(end, tz))),
         groups=tuple(groups),
         rules_fired=tuple((named.get(r) or r, fired.get(r, 0)) for r in digest.rules_fired),
         health=health,
@@ -299,10 +301,9 @@ def subject_line(digest: Digest, tr: Translator, *, prefix: str = "") -> str:
     (one line, no controls)."""
     view_date = tr.date(local(digest.period_end, ZoneInfo(digest.timezone)))
     counts = counts_label(tr, len(digest.entries), digest.articles)
-    subject = tr._(
-        "%(title)s: %(counts)s — %(date)s",
-        title=digest_title(tr, digest),
-        counts=counts,
-        date=view_date,
-    )
+    subject = dated_headline(tr, digest_title(tr, digest), counts, view_date)
     return clean_line(prefix + subject + part_suffix(tr, digest.part, digest.parts))
+
+
+def dated_headline(tr: Translator, title: str, counts: str, date: str) -> str:
+    return tr._("%(title)s: %(counts)s — %(date)s", title=title, counts=counts, date=date)

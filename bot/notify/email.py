@@ -55,11 +55,12 @@ def build_message(digest: Digest, tr: Translator, *, options: EmailOptions) -> E
     msg["Message-ID"] = message_id(digest.key, options.from_addr)
     msg["X-Newsbot-Digest-Key"] = clean_line(digest.key)
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation auto-replies to the bot
-    msg["Content-Language"] = tr.locale  # RFC 3282
     msg.set_content(render_text(digest, tr, templates_dir=options.templates_dir))
     msg.add_alternative(
         render_html(digest, tr, templates_dir=options.templates_dir), subtype="html"
     )
+    # RFC 3282; set once the parts exist (making them moves every Content-* header into them)
+    msg["Content-Language"] = tr.locale
     return msg
 
 
