@@ -95,7 +95,9 @@ def run(args: argparse.Namespace) -> int:
             for p in sorted(SAMPLES.glob("*.xml"))
         )
         cfg_path = out / "newsbot.toml"
-        cfg_path.write_text(CONFIG.format(rules=f'"{rules}"', feeds=feeds, locale=args.locale), encoding="utf-8")
+        cfg_path.write_text(
+            CONFIG.format(rules=f'"{rules}"', feeds=feeds, locale=args.locale), encoding="utf-8"
+        )
         config = load_config(cfg_path)
         ruleset = load_rules(list(config.rules.paths))
         print(
