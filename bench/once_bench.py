@@ -42,8 +42,9 @@ def bench(n: int, *, items: int, latency: float) -> str:
         config = folder / "newsbot.toml"
         config.write_text(
             f'[state]\npath = "state.sqlite3"\n[rules]\npaths = ["{ROOT / "rules"}"]\n'
-            # one loopback host stands in for N outlets: lift the per-host politeness limit
-            f"[fetch]\nper_host = 100\n\n{feeds}"
+            # one loopback host stands in for N outlets: lift the per-host politeness limit; the
+            # generated items are dated May 2026: max_age off, so cycle 1 delivers every match
+            f'[fetch]\nper_host = 100\nmax_age = "off"\n\n{feeds}'
             '[[destinations]]\nname = "archive"\ntype = "file"\ndir = "out"\nformat = "json"\n',
             encoding="utf-8",
         )

@@ -22,6 +22,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -42,7 +44,8 @@ rules:
 def rss(n: int) -> str:
     items = "".join(
         f"<item><title>Vietnam and Japan story s{i}x</title><link>https://n.example/{i}</link>"
-        f"<guid>https://n.example/{i}</guid><description>Story {i}.</description></item>"
+        f"<guid>https://n.example/{i}</guid><pubDate>{format_datetime(datetime.now(UTC))}</pubDate>"
+        f"<description>Story {i}.</description></item>"
         for i in range(n)
     )
     return (

@@ -19,8 +19,10 @@ only", the behaviour before), so the printout shows what the check buys.
 from __future__ import annotations
 
 import json
+import math
 import random
 import sys
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -181,15 +183,21 @@ def similar_title_only(a: build._Candidate, b: build._Candidate) -> bool:
     return build.similarity(a, b) >= build.TITLE_SIMILARITY
 
 
+def prefix_by_words(cand: build._Candidate, df: Counter[str]) -> list[str]:
+    """The index as it was: the rarest title tokens, numbers not taken into account."""
+    ranked = sorted(cand.tokens, key=lambda t: (df[t], t))
+    return ranked[: len(ranked) - math.ceil(build.TITLE_SIMILARITY * len(ranked)) + 1]
+
+
 @contextmanager
 def titles_only() -> Iterator[None]:
     """The collapsing as it was: near-identical titles, no number/name or same-desk check."""
-    saved = build.has_similar_title
-    build.has_similar_title = similar_title_only
+    saved = build.has_similar_title, build._prefix
+    build.has_similar_title, build._prefix = similar_title_only, prefix_by_words
     try:
         yield
     finally:
-        build.has_similar_title = saved
+        build.has_similar_title, build._prefix = saved
 
 
 def run(articles: Sequence[Article]) -> Score:

@@ -7,8 +7,11 @@ accepted the message (see bot.store.outbox for the at-least-once contract).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,7 +22,9 @@ from bot.i18n import LocalText
 from bot.log import get_logger, kv
 from bot.models import Clock, FeedHealth
 from bot.notify import Notifier
+from bot.notify.base import Part
 from bot.store import Store
+from bot.store.outbox import OutboxEntry
 
 log = get_logger("deliver")
 
@@ -101,19 +106,9 @@ async def deliver(
         return DeliveryOutcome(name, BUSY, key=entry.key)
     count = 0
     try:
-        digest = build_digest(
-            destination=destination,
-            items=store.outbox_items(claimed.id),
-            key=claimed.key,
-            period_start=claimed.period_start,
-            period_end=claimed.period_end,
-            health=source_health(store, now=now),
-            highlight=highlight,
-            titles=titles,
-        )
-        count = len(digest.item_ids)
-        if not digest.is_empty or destination.send_empty:
-            await asyncio.to_thread(notifier.send, digest)
+        async with _lease_kept(store, claimed.id, clock=clock, lease=lease):
+            count = await _send(destination, claimed, store=store, notifier=notifier, now=now,
+                                highlight=highlight, titles=titles, clock=clock)  # fmt: skip
     except asyncio.CancelledError:
         # shutting down mid-send: whether the channel got it is unknown, so release the claim and
         # let the next start retry at once under the same key (at-least-once, never lost)
@@ -130,6 +125,78 @@ async def deliver(
     store.mark_sent(claimed.id, now=clock())
     log.info(kv("digest_sent", destination=name, key=claimed.key, items=count))
     return DeliveryOutcome(name, SENT, items=count, key=claimed.key, retried=retried)
+
+
+async def _send(
+    destination: DestinationConfig,
+    claimed: OutboxEntry,
+    *,
+    store: Store,
+    notifier: Notifier,
+    now: datetime,
+    clock: Clock,
+    highlight: Highlighter | None,
+    titles: Mapping[str, LocalText] | None,
+) -> int:
+    """Send the claimed digest; returns how many articles it delivers. A digest in parts is
+    rendered and stored once, then each part not yet accepted is sent, in order."""
+    parts = store.outbox_parts(claimed.id)
+    if not parts:
+        # building a big digest takes seconds: off the event loop, which keeps renewing the lease
+        digest = await asyncio.to_thread(
+            functools.partial(
+                build_digest,
+                destination=destination,
+                items=store.outbox_items(claimed.id),
+                key=claimed.key,
+                period_start=claimed.period_start,
+                period_end=claimed.period_end,
+                health=source_health(store, now=now),
+                highlight=highlight,
+                titles=titles,
+            )
+        )
+        if digest.is_empty and not destination.send_empty:
+            return 0
+        split = await asyncio.to_thread(notifier.split, digest)
+        if split is None:
+            await asyncio.to_thread(notifier.send, digest)
+            return len(digest.item_ids)
+        parts = store.save_parts(claimed.id, [(p.payload, p.items) for p in split])
+    for part in parts:
+        if part.sent:
+            continue  # accepted on an earlier attempt: never sent twice
+        await asyncio.to_thread(
+            notifier.send_part, claimed.key, Part(part.payload, part.item_ids),
+            number=part.number, total=part.total,
+        )  # fmt: skip
+        store.mark_part_sent(claimed.id, part.number, now=clock())
+        if part.total > 1:
+            log.info(kv("digest_part_sent", destination=destination.name, key=claimed.key,
+                        part=part.number, parts=part.total))  # fmt: skip
+    return len({i for p in parts for i in p.item_ids})
+
+
+@asynccontextmanager
+async def _lease_kept(
+    store: Store, entry_id: int, *, clock: Clock, lease: float
+) -> AsyncIterator[None]:
+    """Renew the claim every third of its lease while the send runs, so a long digest (hundreds
+    of Slack parts at one a second, 429 waits) is never reclaimed by a second sender mid-send."""
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(lease / 3)
+            if not store.renew_claim(entry_id, now=clock(), lease=lease):
+                return
+
+    task = asyncio.create_task(renew())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 #: at most this many messages per destination in one `deliver_owed` (a backlog of failed digests)

@@ -131,13 +131,14 @@ class Daemon(Upkeep):
             self.workers = workers
             self.fetcher = await self._open_fetcher(self.config)
             try:
+                # first: an address already in use stops the start (exit 1) before any job runs
+                feedback = await self._serve_feedback()
                 self._apply(self.config)
                 record_rules_loaded(store, files=[str(f) for f in self.ruleset.files],
                                     rules=len(self.ruleset), now=self.clock())  # fmt: skip
                 clear_reload(store, now=self.clock())
                 self._add_service_jobs()
                 self.scheduler.start()
-                feedback = await self._serve_feedback()
                 log.info(kv("daemon_started", pid=os.getpid(), feeds=len(self.config.feeds),
                             destinations=len(self.config.destinations),
                             rules=len(self.ruleset)))  # fmt: skip

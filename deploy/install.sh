@@ -47,7 +47,7 @@ prefix="$root/opt/newsbot"
 etc="$root/etc/newsbot"
 state="$root/var/lib/newsbot"
 units="$root/etc/systemd/system"
-all_units="newsbot.service newsbot-once.service newsbot-once.timer"
+all_units="newsbot.service newsbot-once.service newsbot-once.timer newsbot-feedback.service"
 
 # With --root nothing runs: systemctl only edits the symlinks under that root.
 systemctl_() {

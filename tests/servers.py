@@ -153,10 +153,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def smtp_server() -> Iterator[tuple[MailSink, int]]:
+def smtp_server(*, data_size_limit: int | None = None) -> Iterator[tuple[MailSink, int]]:
+    """aiosmtpd on loopback; `data_size_limit` is advertised as SIZE and enforced (552)."""
     sink = MailSink()
     port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    limits = {} if data_size_limit is None else {"data_size_limit": data_size_limit}
+    controller = Controller(sink, hostname="127.0.0.1", port=port, **limits)
     controller.start()
     try:
         yield sink, port

@@ -64,7 +64,8 @@ def test_off_switches_each_limit_off() -> None:
         ("VnExpress RSS", "VnExpress"),
         ("Home :: The Diplomat", "The Diplomat"),
         ("NHK | 国際", "NHK | 国際"),
-        ("  Tuoi Tre &\n News ", "Tuoi Tre & News"),  # parse made the title plain text already
+        ("  Tuoi Tre &\n News ", "Tuoi Tre & News"),  # parse_feed's titles are plain text
+        ("Why <blink> died", "Why <blink> died"),
         ("Daily News Feed", "Daily News Feed"),
         ("RSS", None),
         ("", None),

@@ -21,7 +21,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
-UNITS = ("newsbot.service", "newsbot-once.service", "newsbot-once.timer")
+UNITS = (
+    "newsbot.service",
+    "newsbot-once.service",
+    "newsbot-once.timer",
+    "newsbot-feedback.service",
+)
 INSTALLED_BIN = "/opt/newsbot/venv/bin/newsbot"
 ANALYZE = shutil.which("systemd-analyze")
 needs_analyze = pytest.mark.skipif(
@@ -34,7 +39,9 @@ def unit(name: str) -> str:
 
 
 @needs_analyze
-@pytest.mark.parametrize("name", ["newsbot.service", "newsbot-once.service"])
+@pytest.mark.parametrize(
+    "name", ["newsbot.service", "newsbot-once.service", "newsbot-feedback.service"]
+)
 def test_security_exposure_is_ok(name: str) -> None:
     assert ANALYZE is not None
     out = subprocess.run(

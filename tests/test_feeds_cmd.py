@@ -89,6 +89,7 @@ def test_check_shows_title_count_and_newest(
     assert "moved permanently to " + site.url("/feed.xml") in out
     assert f'update the config: url = "{site.url("/feed.xml")}"' in out
     assert "title:  Outlet & Co" in out
+    assert "shown:  Outlet & Co (in digests and status, unless the config sets a name)" in out
     assert "items:  3" in out
     lines = [line.strip() for line in out.splitlines()]
     newest = lines.index("2026-05-01 08:00  Newest story")

@@ -27,6 +27,7 @@ from bot.config import (
     DestinationConfig,
     DestinationOptions,
     EmailOptions,
+    FeedbackConfig,
     FileOptions,
     SlackOptions,
     WebhookOptions,
@@ -54,6 +55,9 @@ TITLES = {
         {"en": "Summits", "vi": "Cấp cao", "ja": "首脳外交", "id": "Pertemuan puncak"}
     ),
 }
+FEEDBACK = FeedbackConfig(
+    base_url="https://newsbot.example/fb", secret="i18n-test-secret-0123456789"
+)
 METRO = "Nhật Bản tài trợ tuyến metro số 2 của TP.HCM bằng vốn vay ODA"
 
 
@@ -159,7 +163,8 @@ def the_digest(dest: DestinationConfig) -> Digest:
 
 
 def deliver(kind: str, options: DestinationOptions, locale: str, **kw: Any) -> DestinationConfig:
-    dest = destination(options, kind=kind, name=f"desk-{kind}", locale=locale)
+    # with readers' feedback: "Relevant" / "Not relevant" on every entry, "Missed an article?"
+    dest = destination(options, kind=kind, name=f"desk-{kind}", locale=locale, feedback=FEEDBACK)
     create_notifier(dest, **kw).send(the_digest(dest))
     return dest
 
@@ -222,6 +227,12 @@ def test_no_english_chrome_left_in_any_channel(locale: str, tmp_path: Path) -> N
     assert {channel: english_left(text, locale) for channel, text in seen.items()} == {
         channel: [] for channel in seen
     }
+    # the feedback links are there, in the reader's language
+    tr = load_translator(locale)
+    for channel in ("email text", "email html", "slack", "console", "apprise"):
+        assert tr.gettext("Missed an article?") in seen[channel], channel
+    for channel in ("email html", "slack"):
+        assert tr.gettext("Not relevant") in seen[channel], channel
     # the articles themselves are untouched, and the rules' titles are in the reader's language
     for channel, text in seen.items():
         if channel in ("email subject",):
@@ -237,8 +248,8 @@ def test_the_english_digest_is_full_of_chrome(tmp_path: Path) -> None:
     for locale in TRANSLATED:
         left = english_left("\n".join(seen.values()), locale)
         assert len(left) >= 20, left
-        assert {"Also covered by", "Source health", "new articles"} <= set(left) or (
-            "stories" in left and "Also covered by" in left
+        assert {"Also covered by", "Source health", "Missed an article?", "Not relevant"} <= set(
+            left
         )
 
 

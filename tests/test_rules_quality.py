@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from bot.models import Document
 from bot.rules import RuleSet, load_rules
+from bot.rules.evaluate import evaluate, read_labelled, scores
 
 ROOT = Path(__file__).resolve().parent.parent
-DEV_ITEMS = ROOT.parent / "shared" / "eval" / "dev-items.jsonl"
-PRECISION_TARGET, RECALL_TARGET = 0.95, 0.90
+EVAL = ROOT.parent / "shared" / "eval"
+HELD_OUT = ROOT / "tests" / "fixtures" / "heldout-items.jsonl"
+#: in every language, on every labelled set (issue 18)
+PRECISION_TARGET, RECALL_TARGET = 0.95, 0.95
 
 
 @pytest.fixture(scope="module")
@@ -20,33 +22,30 @@ def default_rules() -> RuleSet:
     return load_rules([ROOT / "rules"])
 
 
-def precision_recall(rules: RuleSet, path: Path) -> tuple[float, float, list[str]]:
-    tp = fp = fn = 0
-    wrong: list[str] = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        item = json.loads(line)
-        doc = Document(title=item["title"], summary=item["summary"], lang=item["lang"])
-        got, want = bool(rules.match(doc)), bool(item["label"])
-        tp += got and want
-        fp += got and not want
-        fn += want and not got
-        if got != want:
-            wrong.append(f"{'FP' if got else 'FN'} {item['id']} {item['title']}")
-    precision = tp / (tp + fp) if tp + fp else 1.0
-    recall = tp / (tp + fn) if tp + fn else 1.0
-    return precision, recall, wrong
+def shortfalls(rules: RuleSet, path: Path) -> list[str]:
+    """Each language (and the whole file) below a target, with the items it got wrong and why."""
+    verdicts = evaluate(rules, read_labelled(path))
+    wrong = [
+        f"{v.outcome.upper()} {v.item.id} {v.item.title}: {v.reason}"
+        for v in verdicts
+        if v.outcome in ("fp", "fn")
+    ]
+    return [
+        f"{s.lang}: precision {s.precision:.3f} recall {s.recall:.3f}; {wrong}"
+        for s in scores(verdicts)
+        if not s.meets(precision=PRECISION_TARGET, recall=RECALL_TARGET)
+    ]
 
 
-@pytest.mark.skipif(not DEV_ITEMS.is_file(), reason=f"labelled dev set not present at {DEV_ITEMS}")
-def test_default_rules_meet_targets_on_the_dev_set(default_rules: RuleSet) -> None:
-    precision, recall, wrong = precision_recall(default_rules, DEV_ITEMS)
-    assert precision >= PRECISION_TARGET, wrong
-    assert recall >= RECALL_TARGET, wrong
-
-
-HELD_OUT = ROOT / "tests" / "fixtures" / "heldout-items.jsonl"
+@pytest.mark.parametrize(
+    "path",
+    [EVAL / "dev-items.jsonl", EVAL / "real" / "items.jsonl"],
+    ids=["dev", "real"],
+)
+def test_default_rules_meet_targets_on_the_dev_sets(default_rules: RuleSet, path: Path) -> None:
+    if not path.is_file():
+        pytest.skip(f"labelled set not present at {path}")
+    assert shortfalls(default_rules, path) == []
 
 
 def test_default_rules_meet_targets_on_the_blind_set(default_rules: RuleSet) -> None:
@@ -55,9 +54,13 @@ def test_default_rules_meet_targets_on_the_blind_set(default_rules: RuleSet) -> 
     Half of it was later used for tuning; the other half scored 0.963 / 0.963 before anyone looked at
     it. Kept here as a regression guard across all four languages.
     """
-    precision, recall, wrong = precision_recall(default_rules, HELD_OUT)
-    assert precision >= PRECISION_TARGET, wrong
-    assert recall >= RECALL_TARGET, wrong
+    assert shortfalls(default_rules, HELD_OUT) == []
+
+
+def test_default_rules_meet_targets_on_everyday_contact(default_rules: RuleSet) -> None:
+    """Officials meeting, visiting, calling; firms opening plants: each press's own forms (issue 18;
+    written alongside the rules, see tests/fixtures/heldout-README.md)."""
+    assert shortfalls(default_rules, ROOT / "tests" / "fixtures" / "contact-items.jsonl") == []
 
 
 def load(tmp_path: Path, text: str) -> RuleSet:

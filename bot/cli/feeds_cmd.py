@@ -125,7 +125,12 @@ def print_check(result: FetchResult, parsed: ParsedFeed, *, out: TextIO) -> None
                 file=out,
             )
     print(f"status: {result.status}, {size:,} bytes, {result.elapsed:.2f}s", file=out)
+    from bot.parse.feed import outlet_name
+
     print(f"title:  {parsed.title or '(none)'}", file=out)
+    shown = outlet_name(parsed.title)
+    if shown:
+        print(f"shown:  {shown} (in digests and status, unless the config sets a name)", file=out)
     print(f"items:  {len(parsed.items)}", file=out)
     dated = sorted(parsed.items, key=lambda i: (i.published is not None, i.published), reverse=True)
     for item in dated[:NEWEST]:

@@ -109,6 +109,7 @@ def _email(s: Section) -> EmailOptions:
         timeout=s.duration("timeout", 30.0) or 30.0,
         templates_dir=s.path_value("templates_dir"),
         subject_prefix=s.get("subject_prefix", str, ""),
+        max_message_bytes=positive_int(s, "max_message_bytes", 10_000_000),
     )
     if opts.password and opts.security == "none":
         raise s.error("password", "refusing SMTP AUTH without TLS: set security = starttls or ssl")

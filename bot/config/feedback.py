@@ -37,6 +37,12 @@ def feedback_config(s: Section) -> FeedbackConfig:
     return cfg
 
 
+def signs_links(config: FeedbackConfig) -> bool:
+    """Is the secret really there? Not for a command run without secrets (`digest preview` as a
+    user who cannot read the env file): its digests then carry no links rather than bad ones."""
+    return not _UNEXPANDED.search(config.secret)
+
+
 def _listen(s: Section, value: str) -> tuple[str, int]:
     """``"127.0.0.1:8087"``, ``"[::1]:8087"`` or ``":8087"`` (every address) -> (host, port)."""
     host, sep, port = value.strip().rpartition(":")

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config.destinations import destination
-from bot.config.feedback import feedback_config
+from bot.config.feedback import feedback_config, signs_links
 from bot.config.model import (
     DEFAULT_LOCATIONS,
     Config,
@@ -147,8 +147,9 @@ def load_config(
     feed_cfgs = tuple(_feed(top.entry("feeds", i, f), fetch_cfg) for i, f in enumerate(feeds))
     _no_duplicates(top, "feeds", [f.url for f in feed_cfgs], "url")
     dests = _list_of_tables(top, "destinations")
+    links = feedback_cfg if feedback_cfg and signs_links(feedback_cfg) else None
     dest_cfgs = tuple(
-        replace(destination(top.entry("destinations", i, d)), feedback=feedback_cfg)
+        replace(destination(top.entry("destinations", i, d)), feedback=links)
         for i, d in enumerate(dests)
     )
     _no_duplicates(top, "destinations", [d.name for d in dest_cfgs], "name")

@@ -93,6 +93,8 @@ class EmailOptions:
     timeout: float = 30.0
     templates_dir: Path | None = None
     subject_prefix: str = ""
+    # a digest bigger than this (or than the server's advertised SIZE) goes out as numbered parts
+    max_message_bytes: int = 10_000_000
 
 
 @dataclass(frozen=True, slots=True)

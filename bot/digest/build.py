@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from bot.config import DestinationConfig
-from bot.digest.story import story_marks, story_title
+from bot.digest.story import numbers, story_marks, story_title
 from bot.digest.text import (
     SCAN_CHARS,
     Highlighter,
@@ -219,7 +219,7 @@ def collapse_same_story(candidates: Sequence[_Candidate]) -> list[_Candidate]:
     for cand in ordered:
         link = cand.item.canonical_link or cand.item.link
         home = by_link.get(link) if link else None
-        prefix = _prefix(cand.tokens, df)
+        prefix = _prefix(cand, df)
         if home is not None:
             leaders[home].merged.append(cand)
             continue
@@ -241,9 +241,14 @@ def collapse_same_story(candidates: Sequence[_Candidate]) -> list[_Candidate]:
     return [_with_coverage(c) for c in leaders]
 
 
-def _prefix(tokens: frozenset[str], df: Counter[str]) -> list[str]:
-    ranked = sorted(tokens, key=lambda t: (df[t], t))
-    return ranked[: len(ranked) - math.ceil(TITLE_SIMILARITY * len(ranked)) + 1]
+def _prefix(cand: _Candidate, df: Counter[str]) -> list[str]:
+    """The index keys of `cand`: its rarest title tokens, each under its numbers and dates (two
+    titles of different numbers are never one story, so a templated burst of "… 5 projects",
+    "… 6 projects" compares nothing across numbers and stays near-linear)."""
+    ranked = sorted(cand.tokens, key=lambda t: (df[t], t))
+    dated = " ".join(sorted(numbers(cand.marks)))
+    keep = len(ranked) - math.ceil(TITLE_SIMILARITY * len(ranked)) + 1
+    return [f"{dated}\x00{token}" for token in ranked[:keep]]
 
 
 def _similar_leader(
@@ -270,7 +275,7 @@ def marks_conflict(a: frozenset[str], b: frozenset[str]) -> bool:
     """Two near-identical titles are different stories when their numbers or dates differ at
     all, or when each names something the other does not (a substitution: Osaka vs Danang).
     A name only one of them adds ("PM Kishida" vs "Kishida") is elaboration, not a conflict."""
-    if {m for m in a if m[0] == "#"} != {m for m in b if m[0] == "#"}:
+    if numbers(a) != numbers(b):
         return True
     return bool(a - b) and bool(b - a)
 

@@ -8,6 +8,7 @@ templates autoescape, so feed text can never become markup.
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +101,7 @@ def digest_payload(digest: Digest, tr: Translator) -> dict[str, Any]:
                     "also_covered_by": coverage_payload(e.also_covered_by),
                     "more_from_outlet": coverage_payload(e.more_from_outlet),
                     "merged_item_ids": list(e.merged_item_ids),
+                    "feedback": asdict(e.feedback) if e.feedback else None,
                 }
             )
     return {
@@ -117,6 +119,7 @@ def digest_payload(digest: Digest, tr: Translator) -> dict[str, Any]:
         "part": digest.part,
         "parts": digest.parts,
         "entries": entries,
+        "missed_url": digest.missed_url,
         "groups": [
             {"name": g.name, "title": g.heading, "item_ids": [e.item_id for e in g.entries]}
             for g in digest.groups

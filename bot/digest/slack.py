@@ -57,12 +57,16 @@ def context(text: str) -> Block:
     return {"type": "context", "elements": [mrkdwn(clip(text, MAX_SECTION_CHARS))]}
 
 
-def entry_text(e: EntryView) -> str:
+def entry_text(e: EntryView, tr: Translator) -> str:
     title = escape(e.title)
     head = f"*<{link_target(e.link)}|{title}>*" if e.link else f"*{title}*"
     lines = [head, f"_{escape(e.meta)}_"]
     if e.snippet:
         lines.append(snippet_mrkdwn(e.snippet))
+    if e.feedback:
+        relevant = linked(tr._("Relevant"), e.feedback.relevant)
+        not_relevant = linked(tr._("Not relevant"), e.feedback.not_relevant)
+        lines.append(f"{relevant} · {not_relevant}")
     return "\n".join(lines)
 
 
@@ -75,7 +79,8 @@ def coverage_lines(e: EntryView, tr: Translator) -> list[tuple[str, tuple[int, .
     lines: list[tuple[str, tuple[int, ...]]] = []
     if e.also_covered_by:
         outlets = tr.join(linked(c.outlet, c.link) for c in e.also_covered_by)
-        also = escape(tr._("Also covered by:")) + " " + outlets
+        # the wording escaped, then the (already escaped) links put in
+        also = escape(tr.gettext("Also covered by %(outlets)s")) % {"outlets": outlets}
         lines.append((also, tuple(c.item_id for c in e.also_covered_by)))
     if e.more_from_outlet:
         n = len(e.more_from_outlet)
@@ -164,6 +169,8 @@ def footer_blocks(view: DigestView, tr: Translator) -> list[Block]:
         fine = escape(tr._("every feed fetched normally."))
         lines.append(f"*{health}* {fine}")
     lines.append(escape(tr._("Times in %(timezone)s.", timezone=view.timezone)))
+    if view.missed_url:
+        lines.append(linked(tr._("Missed an article?"), view.missed_url))
     # chunk the footer into context blocks that each stay under the per-text limit
     blocks: list[Block] = []
     chunk: list[str] = []
@@ -190,7 +197,7 @@ def _units(view: DigestView, tr: Translator) -> list[_Unit]:
         units.append(_Unit((section(escape(tr._("No new articles in this period."))),), None))
     for g in view.groups:
         for i, e in enumerate(g.entries):
-            blocks: tuple[Block, ...] = (section(entry_text(e)),)
+            blocks: tuple[Block, ...] = (section(entry_text(e, tr)),)
             if i == 0:
                 blocks = (group_heading(tr, g.heading, len(g.entries)), *blocks)
             more = coverage_sections(e, tr)

@@ -73,3 +73,8 @@ def _possessive(word: str) -> str:
         if word.endswith(suffix):
             return word[: -len(suffix)]
     return word
+
+
+def numbers(marks: frozenset[str]) -> frozenset[str]:
+    """The numbers and dates among a title's marks (two titles must agree on them exactly)."""
+    return frozenset(m for m in marks if m[0] == "#")

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot.digest.text import clean_line, clip, segments
 from bot.i18n import N_, Translator
-from bot.models import Coverage, Digest, DigestEntry, FeedHealth
+from bot.models import Coverage, Digest, DigestEntry, FeedbackLinks, FeedHealth
 
 TITLE_CHARS = 300  # display cap for a pathological title; the link still leads to the article
 ERROR_CHARS = 140
@@ -42,6 +42,7 @@ class EntryView:
     more_from_outlet: tuple[CoverageView, ...]  # this outlet's own near-duplicates (updates)
     rules: tuple[str, ...]
     score: float
+    feedback: FeedbackLinks | None = None  # "Relevant" / "Not relevant" links (bot.feedback.links)
 
     @property
     def meta(self) -> str:
@@ -85,6 +86,7 @@ class DigestView:
     part_label: str = ""  # "part 2 of 3", or "" for a digest sent whole
     part: int = 1
     parts: int = 1
+    missed_url: str | None = None  # "Missed an article?" (bot.feedback.links)
 
     @property
     def is_empty(self) -> bool:
@@ -233,6 +235,7 @@ def entry_view(
         more_from_outlet=coverage_views(e.more_from_outlet, e.link),
         rules=e.rules,
         score=e.score,
+        feedback=e.feedback,
     )
 
 
@@ -293,6 +296,7 @@ def digest_view(digest: Digest, tr: Translator) -> DigestView:
         part_label=part_label(tr, digest.part, digest.parts),
         part=digest.part,
         parts=digest.parts,
+        missed_url=digest.missed_url,
     )
 
 

@@ -34,6 +34,9 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "url": "Article URL",
         "check": "Check and report",
         "missed_recorded": "Recorded as missed. What the rules say about it:",
+        "matched_hint": "A rule matches it: no watched feed carried it, so the rule editors may "
+        "add its outlet's feed.",
+        "unmatched_hint": "No rule matches it yet: the rule editors will see it in their review.",
         "matches": "matches",
         "no_match": "does not match",
         "score": "score",
@@ -70,6 +73,10 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "url": "Địa chỉ bài viết",
         "check": "Kiểm tra và báo cáo",
         "missed_recorded": "Đã ghi nhận là bị bỏ sót. Các quy tắc nói về bài này:",
+        "matched_hint": "Có quy tắc khớp: không nguồn tin nào đang theo dõi đăng bài này, người "
+        "biên tập có thể thêm nguồn tin của trang này.",
+        "unmatched_hint": "Chưa có quy tắc nào khớp: người biên tập quy tắc sẽ thấy bài này khi "
+        "rà soát.",
         "matches": "khớp",
         "no_match": "không khớp",
         "no_terms": "Không quy tắc nào tìm thấy từ khóa của mình trong bài này.",
@@ -100,6 +107,9 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "url": "記事のURL",
         "check": "確認して報告",
         "missed_recorded": "見落としとして記録しました。この記事に対するルールの判定：",
+        "matched_hint": "ルールには一致します。監視中のフィードに載らなかったため、編集者がこの媒体の"
+        "フィードを追加できます。",
+        "unmatched_hint": "まだどのルールにも一致しません。ルール編集者がレビューで確認します。",
         "matches": "一致",
         "no_match": "不一致",
         "no_terms": "この記事にはどのルールの語句も見つかりませんでした。",
@@ -132,6 +142,10 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "url": "Alamat artikel",
         "check": "Periksa dan laporkan",
         "missed_recorded": "Dicatat sebagai terlewat. Penilaian aturan untuk artikel ini:",
+        "matched_hint": "Ada aturan yang cocok: tidak ada feed yang dipantau memuatnya, jadi "
+        "penyunting dapat menambahkan feed media ini.",
+        "unmatched_hint": "Belum ada aturan yang cocok: penyunting aturan akan melihatnya saat "
+        "meninjau.",
         "matches": "cocok",
         "no_match": "tidak cocok",
         "no_terms": "Tidak ada aturan yang menemukan istilahnya di artikel ini.",

@@ -80,6 +80,7 @@ _MISSED = """{% extends "base" %}{% block body %}
 {% if r.terms %}<ul class="chips terms">{% for term in r.terms %}<li>{{ term }}</li>{% endfor %}</ul>
 {% endif %}</div>
 {% else %}<p class="muted">{{ t.no_terms }}</p>{% endfor %}
+<p class="muted">{{ t.matched_hint if results|selectattr("matched")|list else t.unmatched_hint }}</p>
 <p><a href="">{{ t.another }}</a></p>
 {% else %}
 <p class="muted">{{ t.missed_intro }}</p>

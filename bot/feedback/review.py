@@ -117,8 +117,13 @@ def review(
             now[(flag.ids[0], r.rule)] = r.matched
         if ranked and (ranked[0].score > 0 or ranked[0].hits):
             closest[flag.ids[0]] = ranked[0].rule
-    texts = [f"{f.item.title}\n{f.item.summary}\n{f.item.content}" for f in missed]
-    found = suggest(texts, ruleset, top=10, min_count=1) if texts else {}
+    # phrases for the misses no rule catches yet (one article is enough to suggest from)
+    texts = [
+        f"{f.item.title}\n{f.item.summary}\n{f.item.content}"
+        for f in missed
+        if not any(hit for (i, _rule), hit in now.items() if i == f.ids[0])
+    ]
+    found = suggest(texts, ruleset, top=8, min_count=1) if texts else {}
     phrases = [s.phrase for items in found.values() for s in items]
     ordered = sorted(by_rule.values(), key=lambda e: (-sum(f.votes for f in e.flags), e.rule))
     return Review(ordered, missed, closest, phrases, now)

@@ -5,6 +5,11 @@
 `PermanentDeliveryError` (retrying will not help). The caller owns retries across cycles, the
 outbox and marking items delivered; a notifier only retries within one send where that is cheaper
 than a repeat (Slack 429 with a short Retry-After).
+
+A channel that may need several messages for one digest (Slack, email) also implements ``split``
+(the messages, rendered, each with the items it carries) and ``send_part``; the delivery loop
+stores the parts in the outbox and sends them one by one, so a retry sends only what the channel
+has not accepted yet.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import sys
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import IO, ClassVar, Generic, TypeVar
 
 import httpx
@@ -24,6 +30,14 @@ from bot.models import Digest
 
 Sleep = Callable[[float], None]
 OptionsT = TypeVar("OptionsT", bound=DestinationOptions)
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One message of a digest, exactly as the channel will get it, and the items it carries."""
+
+    payload: bytes
+    items: tuple[int, ...]
 
 
 class Notifier(ABC):
@@ -57,6 +71,14 @@ class Notifier(ABC):
     @abstractmethod
     def send(self, digest: Digest) -> None:
         """Deliver `digest`; return only when the channel accepted it."""
+
+    def split(self, digest: Digest) -> list[Part] | None:
+        """The messages of `digest`, for a channel that sends it in parts; None: one `send`."""
+        return None
+
+    def send_part(self, key: str, part: Part, *, number: int, total: int) -> None:
+        """Deliver one part from `split` (digest `key`); return only when it was accepted."""
+        raise NotImplementedError(f"{type(self).__name__} sends whole digests")
 
 
 class Channel(Notifier, Generic[OptionsT]):

@@ -7,16 +7,24 @@ logged per recipient and kept in ``refused``; only a refusal of every recipient 
 
 The Message-ID is derived from the digest key, so a repeated delivery (at-least-once) carries the
 same Message-ID and mail clients and readers can recognise it.
+
+A digest bigger than the server's advertised ``SIZE`` (EHLO) or ``max_message_bytes`` goes out as
+numbered messages ("part k of n" in the subject and heading), each under that size, with a Message-ID
+derived from key and part and ``References`` to part 1, so clients thread them. The parts are stored
+in the outbox as sent bytes: a retry sends only the messages the server has not accepted.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import re
 import smtplib
 import ssl
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -26,23 +34,30 @@ import httpx
 
 from bot.config import DestinationConfig, EmailOptions
 from bot.digest.render import render_html, render_text
+from bot.digest.split import split_digest
 from bot.digest.text import clean_line, clip
 from bot.digest.view import subject_line
 from bot.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
 from bot.i18n import Translator
 from bot.models import Digest
-from bot.notify.base import Channel, Sleep
+from bot.notify.base import Channel, Part, Sleep
 
 log = logging.getLogger("newsbot.notify.email")
 _DOMAIN = re.compile(r"^[A-Za-z0-9.-]{1,200}$")
 
 
-def message_id(key: str, from_addr: str) -> str:
-    """``<digest.<hash of key>@<sender's domain>>``: stable for one digest, unique across digests."""
+#: a server's SIZE is a hard limit; stay this far under it (headers added in transit, rounding)
+SIZE_MARGIN = 0.95
+
+
+def message_id(key: str, from_addr: str, *, part: int = 0) -> str:
+    """``<digest.<hash of key [and part]>@<sender's domain>>``: stable for one digest (or one part
+    of it), unique across digests."""
     domain = parseaddr(from_addr)[1].rpartition("@")[2]
     if not _DOMAIN.match(domain):
         domain = "newsbot.invalid"
-    return f"<digest.{hashlib.sha256(key.encode()).hexdigest()[:32]}@{domain}>"
+    seed = f"{key}\x00part {part}" if part else key
+    return f"<digest.{hashlib.sha256(seed.encode()).hexdigest()[:32]}@{domain}>"
 
 
 def build_message(digest: Digest, tr: Translator, *, options: EmailOptions) -> EmailMessage:
@@ -52,7 +67,15 @@ def build_message(digest: Digest, tr: Translator, *, options: EmailOptions) -> E
     msg["From"] = options.from_addr
     msg["To"] = ", ".join(options.to)
     msg["Date"] = format_datetime(digest.period_end)
-    msg["Message-ID"] = message_id(digest.key, options.from_addr)
+    if digest.parts > 1:
+        msg["Message-ID"] = message_id(digest.key, options.from_addr, part=digest.part)
+        msg["X-Newsbot-Part"] = f"{digest.part}/{digest.parts}"
+        if digest.part > 1:  # clients thread the parts under the first
+            first = message_id(digest.key, options.from_addr, part=1)
+            msg["In-Reply-To"] = first
+            msg["References"] = first
+    else:
+        msg["Message-ID"] = message_id(digest.key, options.from_addr)
     msg["X-Newsbot-Digest-Key"] = clean_line(digest.key)
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation auto-replies to the bot
     msg.set_content(render_text(digest, tr, templates_dir=options.templates_dir))
@@ -89,11 +112,44 @@ class EmailNotifier(Channel[EmailOptions]):
         self.tls_context = tls_context or ssl.create_default_context()
         self.refused: dict[str, tuple[int, str]] = {}
 
+    def split(self, digest: Digest) -> list[Part]:
+        """The digest as messages under the size limit: one, or numbered parts."""
+        limit = self._size_limit()
+        n = 1
+        while True:
+            pieces = split_digest(digest, n)
+            raw = [build_message(p, self.tr, options=self.options).as_bytes() for p in pieces]
+            biggest = max(len(r) for r in raw)
+            if biggest <= limit or len(pieces) < n:  # fits, or no entry left to move
+                return [Part(r, p.item_ids) for r, p in zip(raw, pieces, strict=True)]
+            n = max(n + 1, math.ceil(n * biggest / limit))
+
     def send(self, digest: Digest) -> None:
-        msg = build_message(digest, self.tr, options=self.options)
+        parts = self.split(digest)
+        for k, part in enumerate(parts, 1):
+            self.send_part(digest.key, part, number=k, total=len(parts))
+
+    def send_part(self, key: str, part: Part, *, number: int, total: int) -> None:
+        with self._errors(), self._connect() as smtp:
+            refused = smtp.sendmail(self.options.from_addr, list(self.options.to), part.payload)
+        self._record_refused(refused)
+        which = f" part {number} of {total}" if total > 1 else ""
+        log.info("email: %s accepted %s%s for %s", self.options.smtp_host, key, which, self.name)
+
+    def _size_limit(self) -> int:
+        """max_message_bytes, or under the server's advertised SIZE when that is smaller."""
+        with self._errors(), self._connect(login=False) as smtp:  # EHLO says it; no AUTH needed
+            advertised = smtp.esmtp_features.get("size", "").strip()
+        limit = self.options.max_message_bytes
+        if advertised.isdigit() and int(advertised) > 0:
+            limit = min(limit, int(advertised))
+        return int(limit * SIZE_MARGIN)
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """SMTP and network failures as Transient (4xx, disconnects) or Permanent (5xx) errors."""
         try:
-            with self._connect() as smtp:
-                refused = smtp.send_message(msg, self.options.from_addr, list(self.options.to))
+            yield
         except DeliveryError:
             raise
         except smtplib.SMTPRecipientsRefused as exc:
@@ -129,8 +185,6 @@ class EmailNotifier(Channel[EmailOptions]):
                 f"for {self.name}: {type(exc).__name__}: {reply_text(str(exc))}",
                 destination=self.name,
             ) from None
-        self._record_refused(refused)
-        log.info("email: %s accepted %s for %s", self.options.smtp_host, digest.key, self.name)
 
     def _record_refused(self, refused: dict[str, tuple[int, bytes]]) -> None:
         self.refused = {addr: (code, reply_text(text)) for addr, (code, text) in refused.items()}
@@ -144,7 +198,7 @@ class EmailNotifier(Channel[EmailOptions]):
                 text,
             )
 
-    def _connect(self) -> smtplib.SMTP:
+    def _connect(self, *, login: bool = True) -> smtplib.SMTP:
         opts = self.options
         smtp: smtplib.SMTP
         if opts.security == "ssl":
@@ -164,7 +218,7 @@ class EmailNotifier(Channel[EmailOptions]):
                     )
                 smtp.starttls(context=self.tls_context)
                 smtp.ehlo()
-            if opts.username:
+            if opts.username and login:
                 if opts.security == "none":
                     raise PermanentDeliveryError(
                         f"email: refusing SMTP AUTH without TLS for {self.name}",

@@ -5,8 +5,9 @@ HTTP 429 waits for ``Retry-After`` (30 s when absent) and retries a bounded numb
 timeouts retry twice with backoff, then raise Transient. Slack's own refusals (``invalid_payload``,
 ``channel_not_found``, ``invalid_token``, HTTP 200 with ``"ok": false``) are Permanent.
 
-A digest split into n messages is delivered at-least-once: if message k fails, the caller resends
-the whole digest later, so messages 1..k-1 may appear twice (each carries "part k of n").
+A digest split into n messages is sent part by part through the outbox (``split`` / ``send_part``):
+if message k fails, a retry sends k..n only, the same bytes under the same key; each part names
+its digest and "part k of n", and carries the key in its first block's ``block_id``.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from typing import Any
 import httpx
 
 from bot.config import SlackOptions
-from bot.digest.slack import slack_messages
+from bot.digest.slack import slack_parts
 from bot.errors import PermanentDeliveryError, TransientDeliveryError
 from bot.models import Digest
-from bot.notify.base import Channel
+from bot.notify.base import Channel, Part
 from bot.notify.http import client_for, is_rate_limited, is_server_error, post, retry_after_seconds
 
 log = logging.getLogger("newsbot.notify.slack")
@@ -33,8 +34,8 @@ MIN_INTERVAL = 1.0  # Slack: about one message per second per channel
 DEFAULT_RETRY_AFTER = 30.0  # 429 without Retry-After
 RATE_LIMIT_RETRIES = 3
 SERVER_ERROR_RETRIES = 2
-#: rate-limit waiting one send may do in place (in total); beyond it the wait is handed back to
-#: the outbox, so a worker thread is not held and the outbox lease (minutes) is never outlived
+#: rate-limit waiting one part may do in place (in total); beyond it the wait is handed back to
+#: the outbox, so a worker thread is not held for long
 MAX_INLINE_WAIT = 120.0
 # chat.postMessage errors worth retrying; every other "ok": false is permanent
 _TRANSIENT_API_ERRORS = frozenset(
@@ -69,16 +70,27 @@ class SlackNotifier(Channel[SlackOptions]):
     #: monotonic seconds, replaceable in tests together with `sleep`
     monotonic: Callable[[], float] = staticmethod(time.monotonic)
     _last_post: float | None = None
-    _waited = 0.0  # seconds of 429 waiting in the current send
+    _waited = 0.0  # seconds of 429 waiting for the current part
+
+    def split(self, digest: Digest) -> list[Part]:
+        return [
+            Part(json.dumps(p.payload, ensure_ascii=False).encode(), p.items)
+            for p in slack_parts(digest, self.tr)
+        ]
 
     def send(self, digest: Digest) -> None:
-        messages = slack_messages(digest, self.tr)
-        self._waited = 0.0
+        parts = self.split(digest)
+        for k, part in enumerate(parts, 1):
+            self.send_part(digest.key, part, number=k, total=len(parts))
+
+    def send_part(self, key: str, part: Part, *, number: int, total: int) -> None:
+        self._waited = 0.0  # the claim's lease is renewed while parts go out: a budget per part
+        message = json.loads(part.payload)
         with client_for(self.http) as http:
-            for k, message in enumerate(messages, 1):
-                self._pace()
-                self._deliver(http, message, part=f"{k} of {len(messages)}")
-        log.info("slack: delivered %s in %d message(s) to %s", digest.key, len(messages), self.name)
+            self._pace()
+            self._deliver(http, message, part=f"{number} of {total}")
+        if number == total:
+            log.info("slack: delivered %s in %d message(s) to %s", key, total, self.name)
 
     def _pace(self) -> None:
         """At most one message per MIN_INTERVAL from this notifier, across digests too (a retry

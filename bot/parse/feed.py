@@ -22,7 +22,7 @@ from bot.parse.fast import Unsupported, parse_fast
 from bot.parse.identity import item_key
 from bot.parse.prepare import html_page_error, is_html_page, prescreen, to_utf8
 from bot.parse.raw import RawEntry, RawFeed, utc_datetime
-from bot.parse.text import html_text, title_text
+from bot.parse.text import html_text, plain_title, title_text
 
 
 def parse_feed(
@@ -188,11 +188,11 @@ OUTLET_NAME_MAX = 60
 
 
 def outlet_name(title: str) -> str | None:
-    """A feed's `<title>` (plain text already: `_title`) as its outlet's name in digests and
-    `status`, or None if it has none worth showing: the words naming the format (RSS, Atom, feed)
-    trimmed from either end, a long title cut at a word."""
+    """A feed's title (`ParsedFeed.title`, already plain text) as the name of its outlet in digests
+    and `status`, or None if it has none worth showing: the words naming the format (RSS, Atom,
+    feed) trimmed from either end, a long title cut at a word."""
     name = "".join(
-        ch for ch in unicodedata.normalize("NFC", " ".join(title.split())) if ch.isprintable()
+        ch for ch in unicodedata.normalize("NFC", plain_title(title)) if ch.isprintable()
     )
     while (trimmed := _NOISE_AT_END.sub("", name).strip()) != name:
         name = trimmed

@@ -124,4 +124,15 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE feeds ADD COLUMN held_back_total INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE feeds ADD COLUMN held_back_matched INTEGER NOT NULL DEFAULT 0;
     """,
+    # 5: a digest sent as several messages: each part as rendered, and whether the channel accepted it
+    """
+    CREATE TABLE IF NOT EXISTS outbox_parts (
+        outbox_id INTEGER NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,
+        part INTEGER NOT NULL,              -- 1..n, sent in order
+        payload BLOB NOT NULL,              -- the message exactly as the channel gets it
+        item_ids TEXT NOT NULL DEFAULT '[]',  -- the articles this part makes reachable (JSON)
+        sent_at TEXT,                       -- accepted by the channel
+        PRIMARY KEY (outbox_id, part)
+    );
+    """,
 )

@@ -6,13 +6,18 @@ deliveries attached), *claimed* (status ``sending`` under a lease), *sent* by a 
 ``sending``; once its lease expires it is reclaimed and sent again under the same key, so the repeat is
 recognisable (same Message-ID). A failed send keeps the row pending with a backoff; a permanent failure
 or too many attempts dead-letters the row and detaches its items, which stay pending for the next digest.
+
+A digest sent as several messages stores its parts as rendered (``outbox_parts``) before the first is
+sent and records each part the channel accepted: a retry sends only the parts not yet accepted, the
+same bytes under the same key, and a dead-lettered digest marks the items of its accepted parts
+delivered (the reader has them) and releases only the rest.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -40,6 +45,15 @@ class OutboxEntry:
     attempts: int
     next_attempt_at: datetime | None
     last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPart:
+    number: int
+    total: int
+    payload: bytes
+    item_ids: tuple[int, ...]
+    sent: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +145,55 @@ class OutboxMixin:
             )
         return _entry(row)
 
+    def renew_claim(self, entry_id: int, *, now: datetime, lease: float = 300.0) -> bool:
+        """Extend a claim whose send is still alive; False if it is no longer ours to extend."""
+        with self.tx() as db:
+            cur = db.execute(
+                "UPDATE outbox SET lease_until = ? WHERE id = ? AND status = 'sending'",
+                (iso(now + timedelta(seconds=lease)), entry_id),
+            )
+        return cur.rowcount > 0
+
+    def save_parts(
+        self, entry_id: int, parts: Sequence[tuple[bytes, Sequence[int]]]
+    ) -> list[StoredPart]:
+        """Store a digest's parts (payload, item ids) as rendered, once; returns what is stored."""
+        with self.tx() as db:
+            if not db.execute(
+                "SELECT 1 FROM outbox_parts WHERE outbox_id = ?", (entry_id,)
+            ).fetchone():
+                db.executemany(
+                    "INSERT INTO outbox_parts (outbox_id, part, payload, item_ids) "
+                    "VALUES (?, ?, ?, ?)",
+                    [
+                        (entry_id, k, payload, json.dumps(list(ids)))
+                        for k, (payload, ids) in enumerate(parts, 1)
+                    ],
+                )
+        return self.outbox_parts(entry_id)
+
+    def outbox_parts(self, entry_id: int) -> list[StoredPart]:
+        rows = self.db.execute(
+            "SELECT * FROM outbox_parts WHERE outbox_id = ? ORDER BY part", (entry_id,)
+        ).fetchall()
+        return [
+            StoredPart(
+                number=r["part"],
+                total=len(rows),
+                payload=bytes(r["payload"]),
+                item_ids=tuple(json.loads(r["item_ids"])),
+                sent=r["sent_at"] is not None,
+            )
+            for r in rows
+        ]
+
+    def mark_part_sent(self, entry_id: int, part: int, *, now: datetime) -> None:
+        with self.tx() as db:
+            db.execute(
+                "UPDATE outbox_parts SET sent_at = ? WHERE outbox_id = ? AND part = ?",
+                (iso(now), entry_id, part),
+            )
+
     def release_claim(self, entry_id: int) -> None:
         """Give back a claim without counting a failure (the send was interrupted, not refused)."""
         with self.tx() as db:
@@ -152,6 +215,7 @@ class OutboxMixin:
                 "UPDATE deliveries SET status = 'sent', delivered_at = ? WHERE outbox_id = ?",
                 (iso(now), entry_id),
             )
+            db.execute("DELETE FROM outbox_parts WHERE outbox_id = ?", (entry_id,))
             db.execute(
                 """INSERT INTO destinations (name, last_sent_at) VALUES (?, ?)
                    ON CONFLICT(name) DO UPDATE SET last_sent_at = excluded.last_sent_at,
@@ -171,10 +235,19 @@ class OutboxMixin:
                 (DEAD if dead else PENDING, iso(retry_at), error, entry_id),
             )
             if dead:
+                # what accepted parts carried has reached the reader: delivered, never resent
+                db.execute(
+                    """UPDATE deliveries SET status = 'sent', delivered_at = ?
+                       WHERE outbox_id = ? AND status = 'pending' AND item_id IN (
+                         SELECT CAST(j.value AS INTEGER) FROM outbox_parts p, json_each(p.item_ids) j
+                         WHERE p.outbox_id = ? AND p.sent_at IS NOT NULL)""",
+                    (iso(now), entry_id, entry_id),
+                )
                 db.execute(
                     "UPDATE deliveries SET outbox_id = NULL WHERE outbox_id = ? AND status = 'pending'",
                     (entry_id,),
                 )
+                db.execute("DELETE FROM outbox_parts WHERE outbox_id = ?", (entry_id,))
             db.execute(
                 """INSERT INTO destinations (name, last_error, failing_since) VALUES (?, ?, ?)
                    ON CONFLICT(name) DO UPDATE SET last_error = excluded.last_error,
