@@ -66,7 +66,9 @@ def run_pipeline(eval_dir: Path, rule_paths: list[Path]) -> dict[str, set[str]]:
         )
         config = tmpdir / "newsbot.toml"
         config.write_text(
-            f'[state]\npath = "state.sqlite3"\n[rules]\npaths = [{rules}]\n\n{tables}'
+            # the labelled items carry their articles' own dates (2008-2025): no age policy
+            f'[state]\npath = "state.sqlite3"\n[rules]\npaths = [{rules}]\n'
+            f'[fetch]\nmax_age = "off"\n\n{tables}'
             '[[destinations]]\nname = "file-json"\ntype = "file"\ndir = "out"\nformat = "json"\n\n'
             f'[[destinations]]\nname = "webhook"\ntype = "webhook"\nurl = "{hook.url}"\n\n'
             f'[[destinations]]\nname = "slack"\ntype = "slack"\nwebhook_url = "{slack.url}"\n\n'
@@ -98,7 +100,9 @@ def run_pipeline(eval_dir: Path, rule_paths: list[Path]) -> dict[str, set[str]]:
 def _links(payload: dict[str, object]) -> set[str]:
     entries = payload.get("entries", [])
     assert isinstance(entries, list)
-    return {e["link"] for e in entries if e.get("link")}
+    # every delivered article: each entry's own link and those of the articles folded into it
+    folded = [c for e in entries for c in (*e["also_covered_by"], *e["more_from_outlet"])]
+    return {x["link"] for x in (*entries, *folded) if x.get("link")}
 
 
 #: a Slack mrkdwn link, <url|label> or <url>; the url is escaped (&amp; &lt; &gt;)

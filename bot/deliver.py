@@ -10,13 +10,14 @@ import asyncio
 import contextlib
 import functools
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.config import DestinationConfig
 from bot.digest import build_digest
+from bot.digest.text import Highlighter
 from bot.errors import DeliveryError, PermanentDeliveryError
 from bot.i18n import LocalText
 from bot.log import get_logger, kv
@@ -34,14 +35,12 @@ SENT, NOTHING, RETRY, DEAD, BUSY = "sent", "nothing", "retry", "dead", "busy"
 BACKOFF_BASE, BACKOFF_CAP = 30.0, 3600.0
 QUIET_AFTER = timedelta(hours=24)
 
-Highlighter = Callable[[str, Sequence[str]], list[tuple[int, int]]]
-
 
 @dataclass(frozen=True, slots=True)
 class DeliveryOutcome:
     destination: str
     status: str  # sent | nothing | retry | dead | busy
-    items: int = 0
+    items: int = 0  # articles delivered (dead: those in the parts the channel accepted)
     key: str | None = None
     error: str | None = None
     retried: bool = False  # the message was a due retry of an earlier digest
@@ -247,12 +246,14 @@ def _failed(
     dead = isinstance(exc, PermanentDeliveryError) or attempts >= destination.max_attempts
     retry_at = None if dead else now + timedelta(seconds=backoff(attempts, exc.retry_after))
     message = str(exc)
-    store.mark_failed(entry_id, now=now, error=message, retry_at=retry_at, dead=dead)
+    delivered = store.mark_failed(entry_id, now=now, error=message, retry_at=retry_at, dead=dead)
     if dead:
-        # items are released to the next digest; the operator hears about it here and in `status`
+        # items are released to the next digest (but those of parts already accepted, which the
+        # reader has); the operator hears about it here and in `status`
         log.error(kv("digest_dead_lettered", destination=destination.name, key=key,
-                     attempts=attempts, error=message))  # fmt: skip
-        return DeliveryOutcome(destination.name, DEAD, items=items, key=key, error=message)
+                     attempts=attempts, delivered_in_accepted_parts=delivered,
+                     error=message))  # fmt: skip
+        return DeliveryOutcome(destination.name, DEAD, items=delivered, key=key, error=message)
     log.warning(kv("digest_retry", destination=destination.name, key=key, attempts=attempts,
                    retry_at=retry_at.isoformat() if retry_at else None, error=message))  # fmt: skip
     return DeliveryOutcome(destination.name, RETRY, items=items, key=key, error=message)

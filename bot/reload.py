@@ -10,6 +10,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from bot.config import Config
+from bot.config.model import FeedbackConfig
 from bot.workers import POOL_MIN_FEEDS
 
 #: settings that cannot change while the daemon runs, and why
@@ -31,8 +32,12 @@ class ConfigChange:
         return any(s.startswith("fetch.") for s in self.applied)
 
 
-def config_diff(old: Config, new: Config) -> ConfigChange:
-    """Each changed setting, by its config name (``fetch.concurrency``, ``feeds``, ``log.level``)."""
+def config_diff(old: Config, new: Config, *, workers_running: bool) -> ConfigChange:
+    """Each changed setting, by its config name (``fetch.concurrency``, ``feeds``, ``log.level``).
+
+    `old` is what is in force (`in_force` keeps what waits for a restart as it runs), so a setting
+    that waits is named again by every reload until the restart; `workers_running`: whether the
+    daemon started worker processes."""
     changed: list[str] = []
     for section in ("state", "rules", "fetch", "service", "log"):
         a, b = getattr(old, section), getattr(new, section)
@@ -42,7 +47,7 @@ def config_diff(old: Config, new: Config) -> ConfigChange:
         name for name in ("feeds", "destinations") if getattr(old, name) != getattr(new, name)
     ]
     changed += _feedback_changes(old, new)
-    if _pooled(old) != _pooled(new):
+    if workers_running != (len(new.feeds) >= POOL_MIN_FEEDS):
         changed.append("workers")
     restart = tuple((s, RESTART_REASONS[s]) for s in changed if s in RESTART_REASONS)
     applied = tuple(s for s in changed if s not in RESTART_REASONS)
@@ -62,8 +67,20 @@ def _feedback_changes(old: Config, new: Config) -> list[str]:
     return [f"feedback.{name}" for name in dict.fromkeys(changed)]
 
 
-def _pooled(config: Config) -> bool:
-    return len(config.feeds) >= POOL_MIN_FEEDS
+def in_force(new: Config, running: Config) -> Config:
+    """`new`, except the settings that need a restart, which stay as `running` has them."""
+    state = dataclasses.replace(new.state, path=running.state.path)
+    feedback = _feedback_in_force(new, running)
+    # digests link to the service that runs, not to one a restart would start
+    dests = tuple(dataclasses.replace(d, feedback=feedback) for d in new.destinations)
+    return dataclasses.replace(new, state=state, feedback=feedback, destinations=dests)
+
+
+def _feedback_in_force(new: Config, running: Config) -> FeedbackConfig | None:
+    """The service stays on (or off) and on its address until a restart; the rest applies."""
+    if new.feedback is None or running.feedback is None:
+        return running.feedback
+    return dataclasses.replace(new.feedback, host=running.feedback.host, port=running.feedback.port)
 
 
 def describe(change: ConfigChange) -> str:

@@ -60,6 +60,7 @@ from bot.sdnotify import watchdog_interval
 from bot.statewatch import StateWatch
 from bot.status import clear_reload, record_rules_loaded, record_stopped
 from bot.store import Store
+from bot.store.safety import is_damaged
 from bot.upkeep import Upkeep, rule_files
 from bot.workers import worker_pool_for
 
@@ -102,6 +103,7 @@ class Daemon(Upkeep):
         self.last_cycle_at: datetime | None = None
         self.inflight: set[asyncio.Task[Any]] = set()
         self.abandoned = 0  # jobs still running when the stop grace ran out
+        self.exit_code = 0  # 1: the state file turned out damaged
         self.stopping = asyncio.Event()
         self.feedback: FeedbackService | None = None
         self.housekeeper = Housekeeper(retention=self.config.state.retention)
@@ -111,7 +113,8 @@ class Daemon(Upkeep):
     # ------------------------------------------------------------------ lifecycle
 
     async def run(self) -> int:
-        """Run until SIGTERM/SIGINT; returns the exit code (0 on a clean stop)."""
+        """Run until SIGTERM/SIGINT; returns the exit code (0 on a clean stop, 1 when the state
+        file turned out damaged)."""
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stopping.set)
@@ -134,9 +137,14 @@ class Daemon(Upkeep):
                 # first: an address already in use stops the start (exit 1) before any job runs
                 feedback = await self._serve_feedback()
                 self._apply(self.config)
-                record_rules_loaded(store, files=[str(f) for f in self.ruleset.files],
-                                    rules=len(self.ruleset), now=self.clock())  # fmt: skip
-                clear_reload(store, now=self.clock())
+                try:  # a full disk at start: run all the same, say so, retry in every job
+                    record_rules_loaded(store, files=[str(f) for f in self.ruleset.files],
+                                        rules=len(self.ruleset), now=self.clock())  # fmt: skip
+                    clear_reload(store, now=self.clock())
+                except sqlite3.Error as exc:
+                    if is_damaged(exc):
+                        raise  # at start: one line naming the file and the backup, exit 1
+                    self._state_failed(exc)
                 self._add_service_jobs()
                 self.scheduler.start()
                 log.info(kv("daemon_started", pid=os.getpid(), feeds=len(self.config.feeds),
@@ -152,7 +160,7 @@ class Daemon(Upkeep):
                 for fetcher in (self.fetcher, *self.retired):
                     await fetcher.__aexit__(None, None, None)
         self.http.close()
-        return 0
+        return self.exit_code
 
     async def _serve_feedback(self) -> AppRunner | None:
         """Readers' feedback service (`[feedback]`), served from this event loop."""
@@ -205,7 +213,7 @@ class Daemon(Upkeep):
             try:
                 await func(*args)
             except sqlite3.Error as exc:  # the state, not this job: said once, retried next time
-                await self._state_failed(exc)
+                self._state_failed(exc)
             finally:
                 if task is not None:
                     self.inflight.discard(task)
@@ -247,8 +255,9 @@ class Daemon(Upkeep):
         every = min(beat, dog) if dog else beat
         self._add("heartbeat", self.heartbeat, IntervalTrigger(seconds=every), grace=None)
         self._add("retry", self.retry, IntervalTrigger(seconds=RETRY_EVERY), grace=None)
-        self._add("housekeeping", self.housekeeping,
-                  IntervalTrigger(seconds=HOUSEKEEPING_EVERY), grace=None)  # fmt: skip
+        if self.scheduler.get_job("housekeeping") is None:  # first at start: today's backup
+            self._add("housekeeping", self.housekeeping, IntervalTrigger(seconds=HOUSEKEEPING_EVERY),
+                      grace=None, next_run_time=self.clock())  # fmt: skip
         if self.config.rules.watch:
             self._add("rules", self.watch_rules, IntervalTrigger(seconds=beat), grace=None)
         else:
@@ -261,13 +270,21 @@ class Daemon(Upkeep):
             d.name: create_notifier(d, http=self.http, stream=sys.stdout)
             for d in config.destinations
         }
-        sync_feeds(self.store, config.feeds)
+        try:
+            sync_feeds(self.store, config.feeds)
+        except sqlite3.Error as exc:
+            if is_damaged(exc):
+                raise
+            self._state_failed(exc)  # a full disk: the feeds already known are still polled
         for job in self.scheduler.get_jobs():
             if job.id.startswith(("feed:", "digest:")):
                 job.remove()
         now = self.clock()
+        known = {f.url: f for f in self.store.feeds()}
         for feed in config.feeds:
-            if feed.enabled and not self.store.feed(feed.url).disabled:
+            if feed.url not in known:  # could not be recorded (a full disk): polled after a reload
+                log.warning(kv("feed_not_scheduled", feed=feed.name, reason="state not writable"))
+            elif feed.enabled and not known[feed.url].disabled:
                 self._add(f"feed:{feed.url}", self.poll, IntervalTrigger(seconds=feed.interval),
                           grace=feed_misfire_grace(feed.interval), args=(feed,),
                           next_run_time=self._first_poll(feed, now))  # fmt: skip
@@ -298,6 +315,7 @@ class Daemon(Upkeep):
                                   urgent_max_age=self.config.fetch.urgent_max_age)  # fmt: skip
         now = self.clock()
         self.last_cycle_at = now
+        log.debug(kv("feed_polled", feed=feed.name, status=outcome.status, new=outcome.new))
         when = next_poll(now=now, interval=feed.interval, jitter=self.config.service.jitter,
                          rand=self.rand, failures=outcome.consecutive_failures,
                          max_backoff=self.config.service.max_backoff,

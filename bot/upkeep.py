@@ -4,6 +4,7 @@ apart so each file stays readable; it works on the daemon's attributes, declared
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import sqlite3
@@ -26,7 +27,7 @@ from bot.notices import (
     state_notice,
 )
 from bot.notify import Notifier
-from bot.reload import config_diff, describe
+from bot.reload import config_diff, describe, in_force
 from bot.rules import RuleSet, load_some_rules
 from bot.statewatch import StateWatch
 from bot.status import (
@@ -37,6 +38,8 @@ from bot.status import (
     record_rules_rejected,
 )
 from bot.store import Store
+from bot.store.safety import is_damaged, state_error
+from bot.workers import WorkerPool
 
 if TYPE_CHECKING:
     from bot.feedback.web import FeedbackService
@@ -68,6 +71,7 @@ class Upkeep:
     store: Store
     fetcher: Fetcher
     retired: list[Fetcher]
+    workers: WorkerPool | None
     notifiers: dict[str, Notifier]
     housekeeper: Housekeeper
     watch: StateWatch
@@ -79,6 +83,9 @@ class Upkeep:
     _add_service_jobs: Callable[[], None]
     _open_fetcher: Callable[[Config], Coroutine[Any, Any, Fetcher]]
     feedback: FeedbackService | None
+    _spawn: Callable[[Coroutine[Any, Any, None]], None]
+    stopping: asyncio.Event
+    exit_code: int
 
     # ------------------------------------------------------------------ health
 
@@ -113,12 +120,23 @@ class Upkeep:
                 f"{len(report.failing_feeds)} failing; {report.pending} items pending; "
                 f"{rules}{restart}")  # fmt: skip
 
-    async def _state_failed(self, exc: sqlite3.Error) -> None:
+    def _state_failed(self, exc: sqlite3.Error) -> None:
+        """A write to the state failed: said once per episode (log, STATUS=, one notice). A damaged
+        file will not heal: the daemon stops with exit 1, the way out in its last log line."""
+        if is_damaged(exc):
+            if not self.stopping.is_set():
+                log.error(kv("state_damaged", error=str(state_error(exc, self.store.path))))
+                self.exit_code = 1
+                self.stopping.set()
+            return
         problem = self.watch.failed(exc, now=self.clock())
         if problem is None:
             return  # said already
         log.error(kv("state_unwritable", file=self.store.path, error=problem))
         self._tell_systemd(f"STATUS={self.status_line()}")
+        self._spawn(self._state_notice(problem))
+
+    async def _state_notice(self, problem: str) -> None:
         target = self._destination(self.config.service.notice_destination or "")
         notifier = self.notifiers.get(target.name) if target else None
         try:
@@ -176,7 +194,8 @@ class Upkeep:
             self.rule_stamp = rule_files(config.rules.paths)
             if not self._load_rules(config, reason=reason):
                 return
-            change = config_diff(self.config, config)
+            change = config_diff(self.config, config, workers_running=self.workers is not None)
+            config = in_force(config, self.config)
             if change.fetch:  # new client pools; polls in flight finish on the old ones
                 self.retired.append(self.fetcher)
                 self.fetcher = await self._open_fetcher(config)

@@ -113,7 +113,8 @@ class SlackReceiver:
 
 @contextmanager
 def running(server: FeedServer | SlackReceiver) -> Iterator[Any]:
-    t = threading.Thread(target=server.server.serve_forever, daemon=True)
+    # a short poll interval: shutdown() waits for it (0.5 s by default, per server, per test)
+    t = threading.Thread(target=server.server.serve_forever, args=(0.05,), daemon=True)
     t.start()
     try:
         yield server

@@ -187,7 +187,7 @@ def test_first_digest_says_since_when_and_footer_uses_rule_titles() -> None:
     )
     text = render_text(d, EN)
     assert text.splitlines()[1].startswith("since 23 Nov 2026 08:00")  # fetched 01:00 UTC
-    assert "Topics: Vietnam–Japan ties (1)" in text and "desk:first" not in text
+    assert "Matches per topic: Vietnam–Japan ties (1)" in text and "desk:first" not in text
 
 
 # ------------------------------------------------------------------------------ Apprise targets

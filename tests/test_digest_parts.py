@@ -119,7 +119,8 @@ def test_slack_part_refused_400_delivers_the_rest_next_time_without_repeats(tmp_
         assert dead.status == DEAD
         part1 = r.requests[0].json()
         in_part1 = set(links_in([part1]))
-        # what part 1 carried reached the reader: delivered, not pending
+        # what part 1 carried reached the reader: delivered, not pending, and said so
+        assert dead.items == len(in_part1) > 0
         assert store.destination_states([dest.name])[0].pending == 120 - len(in_part1)
         clock.advance(minutes=1)
         nxt = asyncio.run(deliver(dest, store=store, notifier=slack(dest, http), clock=clock))

@@ -59,7 +59,7 @@ def test_text_has_header_items_and_footer_in_destination_timezone() -> None:
     assert "Harbour Times · en · 23 Nov 07:00" in text
     assert "   Also covered by:\n     - Delta Wire: https://news.example/a/2\n" in text
     assert "*東京*とハノイ" in text  # highlighted term
-    assert "Topics: oda (1), vn-jp (1)" in text
+    assert "Matches per topic: oda (1), vn-jp (1)" in text
     assert "Down Daily: failed 4×: fetch: 503" in text
     assert "Times in Asia/Ho_Chi_Minh" in text
     assert "desk:2026" not in text  # the key is metadata, not reading matter

@@ -84,3 +84,20 @@ def test_no_feedback_section_no_links() -> None:
     ):
         assert "/feedback/" not in rendered and "Missed an article" not in rendered
     assert digest_payload(digest, EN)["entries"][0]["feedback"] is None
+
+
+def test_an_email_over_real_smtp_carries_the_links_in_both_parts() -> None:
+    from bot.config import EmailOptions
+    from bot.notify import create_notifier
+    from tests.servers import smtp_server
+
+    with smtp_server() as (sink, port):
+        opts = EmailOptions(smtp_host="127.0.0.1", smtp_port=port, from_addr="nb@example.org",
+                            to=("desk@example.org",))  # fmt: skip
+        dest = destination(opts, name="desk", kind="email", feedback=FEEDBACK)
+        create_notifier(dest).send(digest_of(ITEMS, dest=dest))
+    (message,) = sink.messages
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert set(ballots(text)) == expected([1, 2])
+    assert set(ballots(html.replace("&amp;", "&"))) == expected([1, 2])

@@ -134,3 +134,11 @@ def test_an_option_before_the_command_is_kept(site: Path, tmp_path: Path) -> Non
     assert args.config == str(site) and args.log_level == "error"
     args = build_parser().parse_args(["once", "--config", "x.toml"])
     assert args.config == "x.toml" and args.log_level is None and args.env_file is None
+
+
+def test_an_empty_secret_is_not_a_secret(site: Path) -> None:
+    # the secrets file as installed: `SLACK_WEBHOOK_URL=`, still to be filled in
+    with pytest.raises(ConfigError, match="environment variable SLACK_WEBHOOK_URL is not set"):
+        load_config(site, environ={"SLACK_WEBHOOK_URL": ""})
+    cfg = load_config(site, environ={"SLACK_WEBHOOK_URL": ""}, secrets_required=False)
+    assert cfg.destination("desk-slack").options.webhook_url == "${SLACK_WEBHOOK_URL}"  # type: ignore[union-attr]

@@ -153,6 +153,8 @@ def test_state_check_and_restore_end_to_end(site: Path) -> None:
     assert ok.returncode == 0 and "integrity check passed, 40 items" in ok.stdout
     newest = backups(path)[0]
     assert str(newest) in ok.stdout
+    # looking leaves nothing behind: a root-owned -shm would lock the service's user out
+    assert sorted(p.name for p in path.parent.iterdir()) == ["backups", "newsbot.sqlite3"]
 
     corrupt_table(path, "items")
     bad = newsbot(site, "state", "check")

@@ -67,7 +67,8 @@ def run_review(args: argparse.Namespace) -> int:
         written: list[Written] = []
         pending: list[Pending] = []
         if args.apply:
-            written, pending = apply_flags(unique, ruleset, store=store, now=utcnow())
+            hints = {r.rule: [c.term for c in r.candidates] for r in result.rules}
+            written, pending = apply_flags(unique, ruleset, store=store, now=utcnow(), hints=hints)
         score = scores(unique, ruleset)
     if args.json:
         print(json.dumps(_json(args.since, len(rows), result, score, written, pending),

@@ -125,8 +125,8 @@ def register(sub: Any) -> None:
     backtest.add_argument(
         "--max-age",
         metavar="DURATION",
-        help="with --deliver: leave alone items published longer ago than this (e.g. 3d; "
-        "default: any age within --since)",
+        help="with --deliver: leave alone items published longer ago than this (e.g. 3d, or "
+        "off; default: each feed's max_age, else [fetch] max_age)",
     )
     backtest.set_defaults(func=run_backtest)
 
@@ -326,9 +326,15 @@ def _found(trace: Trace) -> list[TermHit]:
 
 # ------------------------------------------------------------------------------ suggest
 
+_NO_SEGMENTER = {
+    "vi": "no Vietnamese word segmenter installed: only names are suggested",
+    "ja": "no Japanese word segmenter installed: only whole katakana and kanji runs",
+}
+
 
 def run_suggest(args: argparse.Namespace) -> int:
     from bot.rules.suggest import suggest
+    from bot.rules.words import Segmenters
 
     rs = _ruleset(args)
     texts = []
@@ -338,11 +344,14 @@ def run_suggest(args: argparse.Namespace) -> int:
         except (OSError, UnicodeDecodeError) as exc:
             print(f"newsbot: rules: cannot read {path}: {exc}", file=sys.stderr)
             return 2
-    found = suggest(texts, rs, top=args.top)
+    segmenters = Segmenters.load()
+    found = suggest(texts, rs, top=args.top, segmenters=segmenters)
     if not any(found.values()):
         print("no recurring phrase that the rules do not already cover")
     for lang, items in sorted(found.items()):
         print(f"[{lang}]")
+        if lang in ("vi", "ja") and lang not in segmenters.real:
+            print(f"  ({_NO_SEGMENTER[lang]}; pip install 'newsbot[words]' for every word)")
         for s in items:
             print(f"  {s.phrase!r:40}  x{s.count} in {s.files} file(s)")
     return 0
@@ -358,7 +367,7 @@ def run_backtest(args: argparse.Namespace) -> int:
     rs = load_rules(args.paths or list(config.rules.paths))
     try:
         window = parse_duration(args.since)
-        max_age = parse_duration(args.max_age) if args.max_age else None
+        given = args.max_age and (None if args.max_age == "off" else parse_duration(args.max_age))
     except ValueError as exc:
         print(f"newsbot: rules: --since/--max-age: {exc}", file=sys.stderr)
         return 2
@@ -373,6 +382,13 @@ def run_backtest(args: argparse.Namespace) -> int:
         if args.deliver:
             from bot.requeue import queue_backtest
 
+            ages = {f.url: f.max_age for f in config.feeds}
+
+            def max_age(url: str) -> float | None:
+                if args.max_age:
+                    return given or None
+                return ages.get(url, config.fetch.max_age)
+
             queued = queue_backtest(store, result, destinations=config.destinations, now=now,
                                     max_age=max_age)  # fmt: skip
     if queued is not None:  # on stderr beside --json's document
@@ -386,7 +402,8 @@ def run_backtest(args: argparse.Namespace) -> int:
         f"{result.items} stored items since {args.since}: {len(result.added)} would be added, "
         f"{len(result.dropped)} dropped, {len(result.changed)} matched by other rules"
     )
-    print(scores_line(votes))
+    if votes.relevant or votes.not_relevant or votes.missed:  # only where readers voted
+        print(scores_line(votes))
     for title, rows in (
         ("ADDED", result.added),
         ("DROPPED", result.dropped),

@@ -76,7 +76,9 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def _items(path: Path) -> int:
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    from bot.store.safety import inspect
+
+    db = inspect(path)
     try:
         return int(db.execute("SELECT count(*) FROM items").fetchone()[0])
     except sqlite3.Error:
@@ -106,9 +108,10 @@ def _daemon_running(path: Path, *, heartbeat: float) -> bool:
     """The daemon's last heartbeat, if the state file can tell (a damaged one cannot: not running)."""
     from bot.models import utcnow
     from bot.status import DAEMON, daemon_status
+    from bot.store.safety import inspect
 
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        db = inspect(path)
         try:
             row = db.execute("SELECT value FROM service_state WHERE key = ?", (DAEMON,)).fetchone()
         finally:

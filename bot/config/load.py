@@ -63,13 +63,13 @@ def read_env_file(path: Path) -> dict[str, str]:
 
 
 class _KeepUnset(dict[str, str]):
-    """An environment in which an unset ``${VAR}`` stays as written."""
+    """An environment in which an unset (or empty) ``${VAR}`` stays as written."""
 
     def __contains__(self, key: object) -> bool:
         return True
 
-    def __missing__(self, key: str) -> str:
-        return "${" + key + "}"
+    def __getitem__(self, key: str) -> str:
+        return dict.get(self, key) or "${" + key + "}"
 
 
 def load_config(

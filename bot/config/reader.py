@@ -93,7 +93,8 @@ class Section:
     def _expand(self, key: str, value: str) -> str:
         def sub(m: re.Match[str]) -> str:
             var = m.group(1)
-            if var not in self.env:
+            # empty is as good as unset: a secrets file's `SLACK_WEBHOOK_URL=` still to be filled
+            if var not in self.env or not self.env[var]:
                 raise self.error(key, f"environment variable {var} is not set{self.unset_hint}")
             return self.env[var]
 

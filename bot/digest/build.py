@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from bot.config import DestinationConfig
+from bot.digest.place import place
 from bot.digest.story import numbers, story_marks, story_title
 from bot.digest.text import (
     SCAN_CHARS,
@@ -77,7 +78,7 @@ def build_digest(
     stories = collapse_same_story(candidates)
     # each rule's heading in the reader's language (else English, else the rule's name)
     names = {r: t.get(destination.locale) for r, t in (titles or {}).items()}
-    groups = _group(stories, tags=destination.tags, titles=names)
+    groups = _group(stories, tags=destination.tags, titles=names, highlight=highlight)
     fired = Counter(rule for c in stories for rule in c.entry.rules)
     digest = Digest(
         key=key,
@@ -113,7 +114,6 @@ def _candidate(
     rules = tuple(dict.fromkeys(m.rule for m in wanted))
     # a title is text, not markup: "<" in it is shown (escaped by each channel), never parsed
     title = clean_line(item.title)  # "" shows as "(untitled)", in the reader's language
-    snippet, spans = make_snippet(item, wanted, highlight)
     entry = DigestEntry(
         item_id=item.item_id,
         title=title,
@@ -121,8 +121,8 @@ def _candidate(
         outlet=clean_line(item.outlet) or clean_line(item.feed_url),
         lang=clean_line(item.lang) if item.lang else None,
         published=item.published,
-        snippet=snippet,
-        highlights=spans,
+        snippet="",  # set once the entry is placed: it shows the placing rule's terms
+        highlights=(),
         score=wanted[0].score,
         rules=rules,
         tags=tuple(dict.fromkeys(t for m in wanted for t in m.tags)),
@@ -303,20 +303,29 @@ def _rank(c: _Candidate) -> tuple[float, float, int]:
 
 
 def _group(
-    stories: Sequence[_Candidate], *, tags: Sequence[str], titles: Mapping[str, str]
+    stories: Sequence[_Candidate],
+    *,
+    tags: Sequence[str],
+    titles: Mapping[str, str],
+    highlight: Highlighter | None,
 ) -> tuple[DigestGroup, ...]:
-    """Each story goes in exactly one group: its most specific wanted rule, or, for a destination
-    that routes on tags, the first of its tags the destination asked for.
-
-    Most specific = the rule that matched the fewest stories of this digest (then the best score):
-    a catch-all rule matching everything would otherwise swallow every topic into one section.
+    """Each story goes in exactly one group: the rule whose topic it is most about (see
+    bot.digest.place), or, for a destination that routes on tags, the first of its tags the
+    destination asked for. Its snippet then highlights what filed it there: that rule's terms
+    (or the terms of its rules with that tag), not every term of every rule it matched.
     """
     reach = Counter(rule for cand in stories for rule in cand.entry.rules)
     buckets: dict[str, list[_Candidate]] = {}
     for cand in stories:
         routed = [t for t in cand.entry.tags if t in tags]
-        rules = cand.entry.rules  # best score first
-        name = routed[0] if routed else min(rules, key=lambda r: (reach[r], rules.index(r)))
+        if routed:
+            name = routed[0]
+            reasons = [m for m in cand.matches if name in m.tags] or list(cand.matches)
+        else:
+            name = place(cand.item, cand.matches, reach=reach.__getitem__, highlight=highlight)
+            reasons = [m for m in cand.matches if m.rule == name]
+        snippet, spans = make_snippet(cand.item, reasons, highlight)
+        cand.entry = replace(cand.entry, snippet=snippet, highlights=spans)
         buckets.setdefault(name, []).append(cand)
     groups = [
         DigestGroup(

@@ -156,7 +156,7 @@ def footer_blocks(view: DigestView, tr: Translator) -> list[Block]:
     lines: list[str] = []
     if view.rules_fired:
         fired = tr.join(f"{escape(r)} ({tr.number(n)})" for r, n in view.rules_fired)
-        topics = escape(tr._("Topics:"))
+        topics = escape(tr._("Matches per topic:"))
         lines.append(f"*{topics}* {fired}")
     health = escape(tr._("Source health:"))
     if view.health:

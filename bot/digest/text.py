@@ -9,12 +9,21 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from html.parser import HTMLParser
+from typing import Protocol
 
 Span = tuple[int, int]
-#: (plain text, rule names) -> spans of matched terms, e.g. ``bot.rules.RuleSet.highlight``
-Highlighter = Callable[[str, Sequence[str]], list[tuple[int, int]]]
+
+
+class Highlighter(Protocol):
+    """(plain text, rule names) -> spans of the rules' terms, e.g. ``bot.rules.RuleSet.highlight``;
+    `topic_only`: leave out the pairing terms every rule shares."""
+
+    def __call__(
+        self, text: str, rules: Sequence[str], /, *, topic_only: bool = False
+    ) -> list[tuple[int, int]]: ...
+
 
 SNIPPET_CHARS = 260
 #: how much of an article the highlighter looks at when choosing the snippet window

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -35,7 +35,9 @@ def _holds(ruleset: RuleSet, rule: str, flag: Flag, *, expected: bool) -> bool:
     return ruleset.result(rule, prep).matched == expected
 
 
-def _targets(ruleset: RuleSet, flag: Flag) -> tuple[list[tuple[str, str]], list[Pending]]:
+def _targets(
+    ruleset: RuleSet, flag: Flag, hints: Mapping[str, Sequence[str]]
+) -> tuple[list[tuple[str, str]], list[Pending]]:
     """(rule, kind) pairs to write for `flag`, and what cannot be written yet."""
     known = set(ruleset.names)
     if flag.verdict == "missed":
@@ -53,16 +55,26 @@ def _targets(ruleset: RuleSet, flag: Flag) -> tuple[list[tuple[str, str]], list[
         elif _holds(ruleset, rule, flag, expected=kind == "match"):
             writes.append((rule, kind))
         elif kind == "no_match":
-            pending.append(Pending(flag, rule, "the rule still matches it: add a none: term"))
+            terms = ", ".join(repr(t) for t in hints.get(rule, ())[:3])
+            hint = f" (candidates: {terms})" if terms else ""
+            pending.append(
+                Pending(flag, rule, f"the rule still matches it: add a none: term{hint}")
+            )
         else:
             pending.append(Pending(flag, rule, "the rule no longer matches it"))
     return writes, pending
 
 
 def apply_flags(
-    flags: Sequence[Flag], ruleset: RuleSet, *, store: Store, now: datetime
+    flags: Sequence[Flag],
+    ruleset: RuleSet,
+    *,
+    store: Store,
+    now: datetime,
+    hints: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[list[Written], list[Pending]]:
-    """Append every flag that holds today to its rules' examples; mark those votes applied."""
+    """Append every flag that holds today to its rules' examples; mark those votes applied.
+    `hints`: candidate none: terms per rule, named in what stays pending."""
     paths = {r.name: r.path for r in ruleset.rules}
     existing = {
         (r.name, e.title, e.summary)
@@ -74,7 +86,7 @@ def apply_flags(
     for flag in flags:
         if flag.applied:
             continue
-        writes, waiting = _targets(ruleset, flag)
+        writes, waiting = _targets(ruleset, flag, hints or {})
         summary = example_summary(flag)
         for rule, kind in writes:
             if (rule, flag.item.title, summary) in existing:

@@ -7,7 +7,7 @@ automaton, not the number of passes, so matching cost grows far less than linear
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +15,17 @@ from typing import Any
 
 from bot.models import Document, RuleResult, TermHit
 from bot.rules.compile import Test, compile_condition, found_keys, key
-from bot.rules.model import FIELD_WEIGHT, FIELDS, Near, Node, Rule, Term, TermRef
+from bot.rules.model import (
+    FIELD_WEIGHT,
+    FIELDS,
+    Group,
+    Near,
+    Node,
+    Rule,
+    Term,
+    TermRef,
+    carrying_refs,
+)
 from bot.rules.near import NearIndex
 from bot.rules.scan import MAX_HITS_PER_TERM, FieldText, Scanner
 from bot.rules.text import NormalizedText, plain_text
@@ -76,6 +86,23 @@ class RuleSet:
         )
         self._anchored, self._always = self._index_anchors(by_term)
         self._scanner = Scanner(self._terms)
+        # per rule, the terms shown as the reason for a match (bot.rules.model.carrying_refs), and
+        # of those its topic terms: not the pairing every rule requires alike ($VIETNAM, $JAPAN)
+        self._shown = {
+            r.name: frozenset(ref.term for ref in carrying_refs(r.condition) if ref.highlight)
+            for r in self._rules
+        }
+        pairing = _shared_conditions(self._rules)
+        self._topic = {
+            r.name: frozenset(
+                ref.term
+                for child in _conjuncts(r.condition)
+                if _condition_terms(child) not in pairing
+                for ref in carrying_refs(child)
+                if ref.highlight
+            )
+            for r in self._rules
+        }
 
     def __reduce__(self) -> tuple[type[RuleSet], tuple[Any, ...]]:
         # compiled closures do not pickle: a worker process compiles the rules again
@@ -172,14 +199,18 @@ class RuleSet:
                 out.append(RuleResult(rule.name, True, score, hits, rule.tags, rule.urgent))
         return out
 
-    def highlight(self, text: str, rules: Sequence[str]) -> list[tuple[int, int]]:
-        """Spans of `text` (plain, as given) where a positive term of any of `rules` occurs.
+    def highlight(
+        self, text: str, rules: Sequence[str], /, *, topic_only: bool = False
+    ) -> list[tuple[int, int]]:
+        """Spans of `text` (plain, as given) where a term that can carry a match of any of
+        `rules` occurs: not terms under `none:` (exceptions to exclusions), not terms marked
+        ``highlight: false`` (context words). `topic_only`: only the rule's topic terms, not the
+        pairing conditions every rule shares (what `bot.digest.place` compares rules by).
 
         Names no longer in the rule set contribute nothing: a stored match may outlive its rule.
         """
-        wanted = {
-            ref.term for name in rules if name in self._by_name for ref in self.rule(name).positive
-        }
+        shown = self._topic if topic_only else self._shown
+        wanted = frozenset().union(*(shown.get(name, frozenset()) for name in rules))
         hits = self._scanner.scan(NormalizedText.of(text))
         spans = sorted(s for tid, found in hits.items() if tid in wanted for s in found)
         merged: list[tuple[int, int]] = []
@@ -294,3 +325,27 @@ def _score(keys: list[int], weights: dict[int, float]) -> float:
         term = k // len(FIELDS)
         best[term] = max(best.get(term, 0.0), weights[k])
     return round(sum(best.values()), 3)
+
+
+def _conjuncts(node: Node) -> list[Node]:
+    """The conditions a rule and-s together: its `all:` members, nested `all:` groups flattened."""
+    if isinstance(node, Group) and node.op == "all" and not node.label:
+        return [c for child in node.children for c in _conjuncts(child)]
+    return [node]
+
+
+def _condition_terms(node: Node) -> frozenset[int]:
+    return frozenset(ref.term for ref in carrying_refs(node))
+
+
+def _shared_conditions(rules: Sequence[Rule]) -> frozenset[frozenset[int]]:
+    """Top-level conditions most rules have alike (the pairing: $VIETNAM, $JAPAN), by their terms.
+
+    Most, not every: a rule built another way (one that reads each press's implicit side, with no
+    $JAPAN condition) must not turn the pairing of all the others into topic terms."""
+    if len(rules) < 2:
+        return frozenset()
+    counts = Counter(
+        terms for r in rules for terms in {_condition_terms(c) for c in _conjuncts(r.condition)}
+    )
+    return frozenset(terms for terms, n in counts.items() if n >= 2 and 2 * n > len(rules))

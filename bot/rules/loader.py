@@ -38,7 +38,9 @@ _RULE_KEYS = (
     "examples",
 )
 _GROUP_OPS = ("all", "any", "none")
-_NODE_KEYS = ("all", "any", "none", "near", "term", "field", "weight", "fold", "except")
+_NODE_KEYS = (
+    *("all", "any", "none", "near", "term", "field", "weight", "fold", "except", "highlight"),
+)
 _NEAR_KEYS = ("terms", "within", "chars")
 _EXAMPLE_KEYS = ("title", "summary", "content", "text", "lang")
 _FIELD_NAMES = (*FIELDS, "body")
@@ -52,6 +54,7 @@ class _Context:
     weight: float = 1.0
     fold: bool | None = None
     label: str = ""
+    highlight: bool = True  # `highlight: false`: a context word, never shown as a reason
 
 
 @dataclass
@@ -286,13 +289,15 @@ class _File:
             # a bare nested list reads as "any of these"
             return self.op_node("any", node, ctx)
         m = self.mapping(node, "condition", _NODE_KEYS)
-        inner = _Context(ctx.fields, ctx.weight, ctx.fold, ctx.label)
+        inner = _Context(ctx.fields, ctx.weight, ctx.fold, ctx.label, ctx.highlight)
         if "field" in m:
             inner.fields = self.fields(m["field"])
         if "weight" in m:
             inner.weight = self.number(m["weight"], "weight")
         if "fold" in m:
             inner.fold = self.boolean(m["fold"], "fold")
+        if "highlight" in m:
+            inner.highlight = self.boolean(m["highlight"], "highlight")
         ops = [k for k in ("all", "any", "none", "near", "term") if k in m]
         if len(ops) != 1:
             raise self.error(
@@ -359,7 +364,7 @@ class _File:
             raise self.error(use, f"alias cycle: {chain}")
         self.expanding.append(name)
         try:
-            inner = _Context(ctx.fields, ctx.weight, ctx.fold, f"${name}")
+            inner = _Context(ctx.fields, ctx.weight, ctx.fold, f"${name}", ctx.highlight)
             group = self.op_node("any", value, inner)
         finally:
             self.expanding.pop()
@@ -401,4 +406,4 @@ class _File:
             excepts=tuple(sorted({x.term for x in excepts})),
         )
         label = f"{ctx.label}: {text}" if ctx.label else text
-        return TermRef(self.table.add(term), ctx.fields, ctx.weight, label)
+        return TermRef(self.table.add(term), ctx.fields, ctx.weight, label, ctx.highlight)

@@ -35,6 +35,7 @@ class TermRef:
     fields: tuple[str, ...]
     weight: float
     label: str  # for explanations: the term or the alias it came from ("$VIETNAM: Hanoi")
+    highlight: bool = True  # shown as a reason in digests (`highlight: false`: a context word)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +94,19 @@ class Rule:
         if not self.lang or not lang:
             return True
         return lang.split("-")[0].split("_")[0].lower() in self.lang
+
+
+def carrying_refs(node: Node) -> list[TermRef]:
+    """Term uses that can carry a match: not under any `none:`. A term inside an exception to an
+    exclusion (``none: [{all: [$CRIME, {none: [$COOPERATION]}]}]``) counts, but only rescues an
+    item from the exclusion; it is not why the item matched, so digests do not highlight it."""
+    if isinstance(node, TermRef):
+        return [node]
+    if isinstance(node, Near):
+        return [r for alts in node.elements for r in alts]
+    if node.op == "none":
+        return []
+    return [r for child in node.children for r in carrying_refs(child)]
 
 
 def positive_refs(node: Node, *, negated: bool = False) -> list[TermRef]:

@@ -1,8 +1,10 @@
 """Candidate key phrases from example articles that no rule covers yet (`newsbot rules suggest`).
 
-The way the default rules were derived: recurring multi-word names and n-grams per language
-(Latin-script word n-grams for English, Indonesian and Vietnamese; katakana words and kanji
-n-grams for Japanese), minus anything a rule term already matches.
+The way the default rules were derived: recurring multi-word names and n-grams per language, minus
+anything a rule term already matches. English and Indonesian are cut into words at spaces;
+Vietnamese and Japanese are segmented into words first (bot/rules/words.py: pyvi and fugashi with
+the `words` extra, a conservative fallback without it), and every candidate is made of whole
+words, so none crosses a word boundary ("Bản hợp" from "Nhật Bản hợp tác" is never offered).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 
 from bot.rules.engine import RuleSet
 from bot.rules.text import is_cjk, normalize_term, plain_text
+from bot.rules.words import Segmenters, Words, clauses
 
 _STOP = {
     "en": set(
@@ -158,10 +161,9 @@ _STOP = {
     ),
 }
 _VI_MARKS = re.compile(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", re.IGNORECASE)
+#: words of one Japanese compound noun offered together (政府|安全|保障|能力|強化|支援 is six)
+_JA_MAX_WORDS = 8
 _WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
-_CLAUSE = re.compile(r"[.,;:!?()\[\]\"“”«»、。，；：！？「」『』（）]+")
-_KATAKANA_RUN = re.compile(r"[ァ-ヺー・]{3,}")
-_KANJI_RUN = re.compile(r"[一-鿿]{2,}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,43 +187,76 @@ def detect_lang(text: str) -> str:
 
 
 def _latin_candidates(text: str, stop: set[str]) -> list[str]:
+    """English and Indonesian: words are what spaces separate."""
+    return _ngrams([_WORD.findall(clause) for clause in clauses(text)], stop, syllabic=False)
+
+
+def _ngrams(words: Words, stop: set[str], *, syllabic: bool) -> list[str]:
+    """Runs of 1-4 whole words of one clause, neither starting nor ending with a stop word.
+
+    A single word is offered when it looks like a name (capitalised, 4+ letters) or, in a
+    syllabic language (Vietnamese), when it has several syllables ("hợp tác").
+    """
     out: list[str] = []
-    for clause in _CLAUSE.split(text):
-        words = _WORD.findall(clause)
+    for clause in words:
         for n in (2, 3, 4, 1):
-            for i in range(len(words) - n + 1):
-                gram = words[i : i + n]
+            for i in range(len(clause) - n + 1):
+                gram = clause[i : i + n]
                 if gram[0].lower() in stop or gram[-1].lower() in stop:
                     continue
-                if n == 1 and (len(gram[0]) < 4 or not gram[0][0].isupper()):
-                    continue  # single words only when they look like names
-                if any(w.isdigit() for w in gram):
+                if n == 1 and not _single_word(gram[0], syllabic=syllabic):
+                    continue
+                if any(c.isdigit() for w in gram for c in w):
                     continue
                 out.append(" ".join(gram))
     return out
 
 
-def _cjk_candidates(text: str) -> list[str]:
-    out = [m.group(0).strip("・") for m in _KATAKANA_RUN.finditer(text)]
-    for m in _KANJI_RUN.finditer(text):
-        run = m.group(0)
-        out.append(run)
-        if len(run) > 4:
-            out.extend(run[i : i + n] for n in (2, 3, 4) for i in range(len(run) - n + 1))
-    return out
+def _single_word(word: str, *, syllabic: bool) -> bool:
+    if syllabic and " " in word:
+        return True
+    return len(word) >= 4 and word[0].isupper()
+
+
+def _candidates(text: str, lang: str, segmenters: Segmenters) -> list[str]:
+    if lang == "ja":
+        # adjacent words of one compound noun, written together: ワイヤーハーネス, 新工場
+        return [
+            phrase
+            for run in segmenters.ja(text)
+            for n in range(1, min(len(run), _JA_MAX_WORDS) + 1)
+            for i in range(len(run) - n + 1)
+            if _japanese_word(phrase := "".join(run[i : i + n]))
+        ]
+    if lang == "vi":
+        return _ngrams(segmenters.vi(text), _STOP["vi"], syllabic=True)
+    return _latin_candidates(text, _STOP[lang])
+
+
+def _japanese_word(word: str) -> bool:
+    return len(word) >= 2 and not any(c.isdigit() for c in word) and any(is_cjk(c) for c in word)
 
 
 def suggest(
-    texts: Sequence[str], ruleset: RuleSet, *, top: int = 20, min_count: int = 2
+    texts: Sequence[str],
+    ruleset: RuleSet,
+    *,
+    top: int = 20,
+    min_count: int = 2,
+    segmenters: Segmenters | None = None,
 ) -> dict[str, list[Suggestion]]:
-    """Per language, the `top` uncovered phrases, most widespread first."""
+    """Per language, the `top` uncovered phrases, most widespread first.
+
+    `segmenters` default to the installed tokenizers (`Segmenters.load()`).
+    """
+    segmenters = segmenters or Segmenters.load()
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     files: dict[str, Counter[str]] = defaultdict(Counter)
     display: dict[str, str] = {}
     for raw in texts:
         text = plain_text(raw)
         lang = detect_lang(text)
-        found = _cjk_candidates(text) if lang == "ja" else _latin_candidates(text, _STOP[lang])
+        found = _candidates(text, lang, segmenters)
         seen: set[str] = set()
         for phrase in found:
             key = normalize_term(phrase)

@@ -80,8 +80,6 @@ class Store(ItemsMixin, OutboxMixin, ServiceStateMixin, FeedbackMixin):
         try:
             self.db.row_factory = sqlite3.Row
             self.db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-            # a new file: freed pages go back to the disk after pruning (PRAGMA incremental_vacuum)
-            self.db.execute("PRAGMA auto_vacuum = INCREMENTAL")
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA synchronous = NORMAL")
             self.db.execute("PRAGMA foreign_keys = ON")
@@ -134,6 +132,10 @@ class Store(ItemsMixin, OutboxMixin, ServiceStateMixin, FeedbackMixin):
                 f"store: {self.path} has schema {current}, newer than this newsbot knows "
                 f"({len(MIGRATIONS)}); upgrade newsbot"
             )
+        if current == 0:
+            # a new file: pages freed by pruning go back to the disk (PRAGMA incremental_vacuum);
+            # only a file without tables takes it, and setting it is a write (not on every open)
+            self.db.execute("PRAGMA auto_vacuum = INCREMENTAL")
         for number in range(current + 1, len(MIGRATIONS) + 1):
             with self.tx() as db:
                 for statement in _statements(MIGRATIONS[number - 1]):

@@ -225,8 +225,10 @@ class OutboxMixin:
 
     def mark_failed(
         self, entry_id: int, *, now: datetime, error: str, retry_at: datetime | None, dead: bool
-    ) -> None:
-        """Record a failed send. Dead rows release their items so the next digest carries them."""
+    ) -> int:
+        """Record a failed send. Dead rows release their items so the next digest carries them,
+        except those of parts the channel accepted; returns how many of those were delivered."""
+        delivered = 0
         with self.tx() as db:
             row = db.execute("SELECT destination FROM outbox WHERE id = ?", (entry_id,)).fetchone()
             db.execute(
@@ -236,13 +238,13 @@ class OutboxMixin:
             )
             if dead:
                 # what accepted parts carried has reached the reader: delivered, never resent
-                db.execute(
+                delivered = db.execute(
                     """UPDATE deliveries SET status = 'sent', delivered_at = ?
                        WHERE outbox_id = ? AND status = 'pending' AND item_id IN (
                          SELECT CAST(j.value AS INTEGER) FROM outbox_parts p, json_each(p.item_ids) j
                          WHERE p.outbox_id = ? AND p.sent_at IS NOT NULL)""",
                     (iso(now), entry_id, entry_id),
-                )
+                ).rowcount
                 db.execute(
                     "UPDATE deliveries SET outbox_id = NULL WHERE outbox_id = ? AND status = 'pending'",
                     (entry_id,),
@@ -254,6 +256,7 @@ class OutboxMixin:
                    failing_since = COALESCE(destinations.failing_since, excluded.failing_since)""",
                 (row[0], error, iso(now)),
             )
+        return delivered
 
     def outbox_items(self, entry_id: int) -> list[PendingItem]:
         return self._delivery_items("deliveries.outbox_id = ?", (entry_id,))

@@ -75,11 +75,16 @@ def check_before_open(path: Path) -> None:
         raise StoreError(f"store: {path} is not an SQLite database: {recovery(path)}")
 
 
+def is_damaged(exc: sqlite3.Error) -> bool:
+    """The file itself is bad (restore a backup), not merely unwritable for now (a full disk)."""
+    return any(w in str(exc).lower() for w in _DAMAGED)
+
+
 def state_error(exc: sqlite3.Error, path: Path) -> StoreError:
     """One line for an SQLite error on the state file: what is wrong and the way out."""
     text = str(exc)
     low = text.lower()
-    if any(w in low for w in _DAMAGED):
+    if is_damaged(exc):
         return StoreError(f"store: {path} is damaged ({text}): {recovery(path)}")
     if any(w in low for w in _READ_ONLY) or not _writable(path):
         return StoreError(
@@ -129,23 +134,40 @@ def backup(db: sqlite3.Connection, path: Path, *, now: datetime, keep: int = KEE
     partial = target.with_name(target.name + ".partial")
     copy = sqlite3.connect(partial)
     try:
+        copy.execute("PRAGMA synchronous = OFF")  # one fsync below, not one per page batch
         db.backup(copy)
         copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file, no -wal beside it
+        copy.close()
+        with partial.open("rb+") as f:
+            os.fsync(f.fileno())
     except BaseException:
         copy.close()
         partial.unlink(missing_ok=True)  # a full disk: no half backup left to take the space
         raise
-    copy.close()
     os.replace(partial, target)
     for old in backups(path)[keep:]:
         old.unlink(missing_ok=True)
     return target
 
 
+def inspect(path: Path) -> sqlite3.Connection:
+    """A connection that only reads the existing file at `path`.
+
+    Not SQLite's ``mode=ro``: on a WAL database that leaves -wal and -shm files behind, owned by
+    whoever looked (root), which the service's user then cannot open. A normal connection that is
+    the last one removes them on close; ``query_only`` keeps it from writing anything else.
+    """
+    if not path.exists():
+        raise sqlite3.OperationalError(f"unable to open database file: {path} does not exist")
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA query_only = ON")
+    return db
+
+
 def integrity(path: Path) -> list[str]:
     """SQLite's full integrity check of the file at `path`, read-only: [] when sound."""
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        db = inspect(path)
     except sqlite3.Error as exc:
         return [str(exc)]
     try:
@@ -158,7 +180,7 @@ def integrity(path: Path) -> list[str]:
 
 
 def schema_of(path: Path) -> int:
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    db = inspect(path)
     try:
         return int(db.execute("PRAGMA user_version").fetchone()[0])
     finally:
@@ -200,7 +222,7 @@ def restore(path: Path, source: Path, *, now: datetime, known_schema: int) -> Pa
             else:
                 extra.unlink()
     partial = path.with_name(path.name + ".restoring")
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    src = inspect(source)
     dst = sqlite3.connect(partial)
     try:
         src.backup(dst)
