@@ -17,7 +17,10 @@ from bot.config import ConsoleOptions, DestinationConfig
 from bot.digest import build_digest
 from bot.digest.render import render_html, render_json, render_text
 from bot.digest.slack import slack_messages
+from bot.i18n import load_translator
 from bot.models import PendingItem, RuleMatch
+
+EN = load_translator("en")
 
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 WORDS = [
@@ -121,13 +124,13 @@ def main(sizes: list[int]) -> None:
             destination=dest, items=pending, key="bench:1", period_start=None, period_end=NOW
         )
         t1 = time.perf_counter()
-        render_text(digest)
+        render_text(digest, EN)
         t2 = time.perf_counter()
-        render_html(digest)
+        render_html(digest, EN)
         t3 = time.perf_counter()
-        render_json(digest)
+        render_json(digest, EN)
         t4 = time.perf_counter()
-        messages = slack_messages(digest)
+        messages = slack_messages(digest, EN)
         t5 = time.perf_counter()
         print(
             f"{n} items -> {len(digest.entries)} entries, {len(messages)} Slack messages: "

@@ -1,8 +1,9 @@
 """Render the sample email digest (docs/digests.md) to HTML and screenshot it in headless Chromium.
 
-    .venv/bin/python bench/email_preview.py [OUT.png] [--width 720] [--height 1500]
+    .venv/bin/python bench/email_preview.py [OUT.png] [--width 720] [--height 1500] [--locale vi]
 
-Writes OUT.html beside OUT.png (default docs/digest-email.png). Needs Debian's `chromium`
+Writes OUT.html beside OUT.png (default docs/digest-email.png, or docs/digest-email-LOCALE.png with
+--locale: the digest in that language; Japanese needs a CJK font, apt-get install fonts-noto-cjk). Needs Debian's `chromium`
 (`apt-get install chromium`). The texts are invented; nothing leaves the machine
 (--disable-background-networking, a file:// page with no remote resources).
 """
@@ -21,14 +22,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bot.config import ConsoleOptions, DestinationConfig
 from bot.digest import build_digest
 from bot.digest.render import render_html
+from bot.i18n import LOCALES, LocalText, load_translator
 from bot.models import Digest, FeedHealth, PendingItem, RuleMatch
 
 END = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
-TITLES = {
-    "vn-jp-aid": "ODA, JICA and aid",
-    "vn-jp-economy": "Supply chains and investment",
-    "vn-jp-people": "Labour, education and people",
-}
+TITLES = {  # as the default rules title them
+    "vn-jp-aid": LocalText.of(
+        {"en": "ODA, JICA and aid", "vi": "ODA, JICA và viện trợ", "ja": "ODA・JICA・援助",
+         "id": "ODA, JICA dan bantuan"}
+    ),
+    "vn-jp-economy": LocalText.of(
+        {"en": "Investment and supply chains", "vi": "Đầu tư và chuỗi cung ứng",
+         "ja": "投資・サプライチェーン", "id": "Investasi dan rantai pasok"}
+    ),
+    "vn-jp-people": LocalText.of(
+        {"en": "Labour, education and people", "vi": "Lao động, giáo dục và giao lưu nhân dân",
+         "ja": "労働・教育・人的交流", "id": "Tenaga kerja, pendidikan dan hubungan antarwarga"}
+    ),
+}  # fmt: skip
 
 
 def sample_item(
@@ -45,7 +56,7 @@ def sample_item(
     )  # fmt: skip
 
 
-def sample() -> Digest:
+def sample(locale: str = "en") -> Digest:
     loan = "Japan to fund second Ho Chi Minh City metro line with new yen loan"
     items = [
         sample_item(101, loan, "Harbour Courier", "vn-jp-aid",
@@ -64,7 +75,7 @@ def sample() -> Digest:
                         last_success=END - timedelta(days=2), consecutive_failures=6,
                         last_error="fetch: 503 Service Unavailable for https://riverpost.example/rss")  # fmt: skip
     dest = DestinationConfig(name="desk-mail", type="console", options=ConsoleOptions(),
-                             timezone="Asia/Ho_Chi_Minh")  # fmt: skip
+                             timezone="Asia/Ho_Chi_Minh", locale=locale)  # fmt: skip
     return build_digest(destination=dest, items=items, key="desk-mail:2026-11-23T01:00:00+00:00",
                         period_start=END - timedelta(days=1), period_end=END, health=(health,),
                         titles=TITLES)  # fmt: skip
@@ -72,12 +83,17 @@ def sample() -> Digest:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("out", nargs="?", type=Path, default=Path("docs/digest-email.png"))
+    ap.add_argument("out", nargs="?", type=Path)
     ap.add_argument("--width", type=int, default=720)
     ap.add_argument("--height", type=int, default=1500)
+    ap.add_argument("--locale", choices=LOCALES, default="en")
     args = ap.parse_args()
+    if args.out is None:
+        suffix = "" if args.locale == "en" else f"-{args.locale}"
+        args.out = Path(f"docs/digest-email{suffix}.png")
     html = args.out.with_suffix(".html")
-    html.write_text(render_html(sample()), encoding="utf-8")
+    digest = sample(args.locale)
+    html.write_text(render_html(digest, load_translator(args.locale)), encoding="utf-8")
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         sys.exit(

@@ -4,7 +4,7 @@
     .venv/bin/python bench/soak.py --days 180 --items 60 --retention 30d
 
 One simulated day: the feed (a loopback server) carries that day's items, one poll stores and
-matches them, every destination is delivered to, twenty article pages on twenty new hosts are
+matches them, every destination is delivered to, ten article pages on ten new hosts are
 fetched (the politeness maps' growth), then the daemon's housekeeping runs. The clock and the
 monotonic clock jump a day at a time; everything else is the real code on real files. Prints the
 state's size on disk, the items kept and the hosts remembered, every ten days.
@@ -38,7 +38,7 @@ from bot.store import Store
 from bot.store.safety import backups, size_on_disk
 
 START = datetime(2026, 1, 1, 6, tzinfo=UTC)
-HOSTS_PER_DAY = 20
+HOSTS_PER_DAY = 10
 RULES = "rules:\n  - name: pair\n    all: [Vietnam, Japan]\n"
 FILLER = (
     "Officials from both governments met again this week to review progress on the projects "

@@ -19,6 +19,7 @@ from bot.config import DestinationConfig
 from bot.digest import build_digest
 from bot.digest.text import Highlighter
 from bot.errors import DeliveryError, PermanentDeliveryError
+from bot.i18n import LocalText
 from bot.log import get_logger, kv
 from bot.models import Clock, FeedHealth
 from bot.notify import Notifier
@@ -79,7 +80,7 @@ async def deliver(
     clock: Clock,
     key: str | None = None,
     highlight: Highlighter | None = None,
-    titles: Mapping[str, str] | None = None,
+    titles: Mapping[str, LocalText] | None = None,
     urgent_only: bool = False,
     ignore_backoff: bool = False,
     lease: float = 300.0,
@@ -134,7 +135,7 @@ async def _send(
     now: datetime,
     clock: Clock,
     highlight: Highlighter | None,
-    titles: Mapping[str, str] | None,
+    titles: Mapping[str, LocalText] | None,
 ) -> int:
     """Send the claimed digest; returns how many articles it delivers. A digest in parts is
     rendered and stored once, then each part not yet accepted is sent, in order."""
@@ -209,7 +210,7 @@ async def deliver_owed(
     clock: Clock,
     key: str | None = None,
     highlight: Highlighter | None = None,
-    titles: Mapping[str, str] | None = None,
+    titles: Mapping[str, LocalText] | None = None,
     urgent_only: bool = False,
     ignore_backoff: bool = False,
 ) -> list[DeliveryOutcome]:
@@ -265,7 +266,7 @@ async def deliver_all(
     notifiers: dict[str, Notifier],
     clock: Clock,
     highlight: Highlighter | None = None,
-    titles: Mapping[str, str] | None = None,
+    titles: Mapping[str, LocalText] | None = None,
     ignore_backoff: bool = False,
 ) -> list[DeliveryOutcome]:
     """Deliver to every destination, one after another (each is its own failure boundary)."""

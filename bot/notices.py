@@ -11,9 +11,12 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.config import DestinationConfig, FeedConfig
+from bot.digest.view import local
 from bot.errors import DeliveryError
+from bot.i18n import N_, NP_, Translator, load_translator
 from bot.log import get_logger, kv
 from bot.models import Digest, DigestEntry, DigestGroup
 from bot.notify import Notifier
@@ -25,11 +28,40 @@ from bot.store.outbox import DestinationState
 log = get_logger("notices")
 
 
+Arg = str | int | datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A notice's wording, rendered in the language of whoever reads it (the log: English)."""
+
+    text: str | tuple[str, str]  # a plural pair is chosen by `count` ("%(num)s")
+    count: int = 0
+    args: tuple[tuple[str, Arg], ...] = ()
+
+    def render(self, tr: Translator, tz: ZoneInfo) -> str:
+        values = {
+            k: tr.date_time(local(v, tz)) if isinstance(v, datetime) else v for k, v in self.args
+        }
+        if isinstance(self.text, tuple):
+            singular, plural = self.text
+            return tr.n_(singular, plural, self.count, **values)
+        return tr._(self.text, **values)
+
+
 @dataclass(frozen=True, slots=True)
 class Notice:
     key: str  # the same key is the same notice: it goes out once
-    title: str
-    text: str
+    headline: Message
+    body: Message
+
+    @property
+    def title(self) -> str:
+        return self.headline.render(load_translator(), ZoneInfo("UTC"))
+
+    @property
+    def text(self) -> str:
+        return self.body.render(load_translator(), ZoneInfo("UTC"))
 
 
 def feed_notice(
@@ -40,10 +72,15 @@ def feed_notice(
         return None
     return Notice(
         key=f"feed:{feed.url}:{now.isoformat()}",
-        title=f"feed failing: {outcome.name}",  # the feed's title when the config names none
-        text=(
-            f"Feed {outcome.name} ({feed.url}) failed {threshold} times in a row. "
-            f"Last error: {outcome.error}"
+        # the feed's title when the config names none
+        headline=Message(N_("feed failing: %(name)s"), args=(("name", outcome.name),)),
+        body=Message(
+            NP_(
+                "Feed %(name)s (%(url)s) failed %(num)s time in a row. Last error: %(error)s",
+                "Feed %(name)s (%(url)s) failed %(num)s times in a row. Last error: %(error)s",
+            ),
+            threshold,
+            (("name", outcome.name), ("url", feed.url), ("error", outcome.error or "")),
         ),
     )
 
@@ -65,26 +102,36 @@ def destination_notices(
         out.append(
             Notice(
                 key=f"destination:{s.name}:{since.isoformat()}",
-                title=f"destination failing: {s.name}",
-                text=(
-                    f"Destination {s.name} has been failing since {since.isoformat()}; "
-                    f"{s.pending} items pending. Last error: {s.last_error}"
+                headline=Message(N_("destination failing: %(name)s"), args=(("name", s.name),)),
+                body=Message(
+                    NP_(
+                        "Destination %(name)s has been failing since %(since)s; "
+                        "%(num)s item pending. Last error: %(error)s",
+                        "Destination %(name)s has been failing since %(since)s; "
+                        "%(num)s items pending. Last error: %(error)s",
+                    ),
+                    s.pending,
+                    (("name", s.name), ("since", since), ("error", s.last_error or "")),
                 ),
             )
         )
     return out
 
 
-def notice_digest(destination: DestinationConfig, notice: Notice, *, now: datetime) -> Digest:
-    """A notice in the shape every channel already knows how to send."""
+def notice_digest(
+    destination: DestinationConfig, notice: Notice, *, now: datetime, tr: Translator
+) -> Digest:
+    """A notice in the shape every channel already knows how to send, in `tr`'s language."""
+    tz = ZoneInfo(destination.timezone)
+    title = notice.headline.render(tr, tz)
     entry = DigestEntry(
         item_id=0,
-        title=notice.title,
+        title=title,
         link=None,
         outlet="newsbot",
-        lang="en",
+        lang=tr.locale,
         published=now,
-        snippet=notice.text,
+        snippet=notice.body.render(tr, tz),
         highlights=(),
         score=0.0,
         rules=(),
@@ -92,11 +139,13 @@ def notice_digest(destination: DestinationConfig, notice: Notice, *, now: dateti
     return Digest(
         key=f"notice:{notice.key}",
         destination=destination.name,
-        title=f"newsbot notice: {notice.title}",
+        title=tr._("newsbot notice: %(title)s", title=title),
         period_start=None,
         period_end=now,
         timezone=destination.timezone,
-        groups=(DigestGroup(name="newsbot notice", entries=(entry,)),),
+        groups=(
+            DigestGroup(name="newsbot notice", entries=(entry,), title=tr._("newsbot notice")),
+        ),
     )
 
 
@@ -116,9 +165,14 @@ async def send_notice(
 
 
 def state_notice(problem: str, *, now: datetime) -> Notice:
-    return Notice(key=f"state:{now.isoformat()}", title="state cannot be written",
-                  text=f"{problem}. The daemon keeps running and retries; nothing it accepted is "
-                       "lost.")  # fmt: skip
+    return Notice(
+        key=f"state:{now.isoformat()}",
+        headline=Message(N_("state cannot be written")),
+        body=Message(
+            N_("%(problem)s. The daemon keeps running and retries; nothing it accepted is lost."),
+            args=(("problem", problem),),
+        ),
+    )
 
 
 async def send_unrecorded(
@@ -129,7 +183,8 @@ async def send_unrecorded(
     if target is None or notifier is None:
         return
     try:
-        await asyncio.to_thread(notifier.send, notice_digest(target, notice, now=now))
+        digest = notice_digest(target, notice, now=now, tr=notifier.tr)
+        await asyncio.to_thread(notifier.send, digest)
     except DeliveryError as exc:
         # a notice is best effort: the log line above and `newsbot status` carry the same news
         log.error(kv("notice_failed", destination=target.name, error=str(exc)))

@@ -8,7 +8,7 @@ that want it, so the next digest carries it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -31,17 +31,18 @@ def queue_backtest(
     *,
     destinations: Sequence[DestinationConfig],
     now: datetime,
-    max_age: float | None,
+    max_age: Callable[[str], float | None],
 ) -> Requeued:
     """Queue every replayed item that the current rules match and that was never queued anywhere.
 
-    `max_age` (seconds): an item published (else fetched) longer ago is left alone; None: any age.
+    `max_age(feed_url)` (seconds): an item published (else fetched) longer ago than its feed's
+    maximum age is stale news and left alone; None: any age.
     """
     items = deliveries = too_old = 0
     for row in result.rows:
         if not row.matches or row.delivered:
             continue
-        if _too_old(row, now=now, max_age=max_age):
+        if _too_old(row, now=now, max_age=max_age(row.feed_url)):
             too_old += 1
             continue
         wanted = route(row.matches, destinations)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import DestinationConfig, FeedConfig, FileOptions
+from bot.i18n import load_translator
 from bot.notices import destination_notices, feed_notice, notice_digest, send_notice
 from bot.notify import create_notifier
 from bot.pipeline import FAILED, FeedOutcome
@@ -79,6 +80,6 @@ def test_notice_digest_shape() -> None:
     ops = DestinationConfig(name="ops", type="file", options=FileOptions(dir=Path("x")))
     notice = feed_notice(FEED, failed(1), threshold=1, now=NOW)
     assert notice is not None
-    digest = notice_digest(ops, notice, now=NOW)
+    digest = notice_digest(ops, notice, now=NOW, tr=load_translator())
     assert digest.key.startswith("notice:feed:") and not digest.is_empty
     assert digest.entries[0].snippet == notice.text

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from bot.digest import build_digest
 from bot.digest.text import clean_line, find_terms, segments, snippet_window, strip_html
+from bot.i18n import LocalText
 from bot.models import FeedHealth, RuleMatch
 from tests.digest_helpers import NOW, destination, digest_of, item
 
@@ -224,7 +225,7 @@ def test_groups_are_headed_by_rule_titles_where_given() -> None:
         key="k",
         period_start=None,
         period_end=NOW,
-        titles={"oda": "ODA, JICA and aid\n"},
+        titles={"oda": LocalText.of("ODA, JICA and aid\n")},
     )
     headings = {g.name: g.heading for g in d.groups}
     assert headings == {"oda": "ODA, JICA and aid", "security": "security"}

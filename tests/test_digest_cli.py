@@ -118,3 +118,19 @@ def test_unknown_destination_is_a_usage_error(
     cfg = setup(tmp_path, "http://127.0.0.1:9/unused")
     assert run(cfg, "preview", "-d", "nope") == 2
     assert "no destination named 'nope'" in capsys.readouterr().err
+
+
+def test_preview_and_send_in_the_destinations_locale(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = setup(tmp_path, "http://127.0.0.1:9/unused")
+    cfg.write_text(cfg.read_text().replace('format = "json"', 'format = "text"\nlocale = "vi"'))
+    assert run(cfg, "preview", "-d", "archive") == 0
+    assert capsys.readouterr().out.startswith("Việt Nam – Nhật Bản: 2 bài viết mới\n")
+    assert run(cfg, "preview", "-d", "archive", "--locale", "ja", "--format", "html") == 0
+    html = capsys.readouterr().out
+    assert '<html lang="ja">' in html and "新着記事 2 件" in html
+    assert run(cfg, "send", "-d", "archive") == 0
+    [written] = (tmp_path / "out").iterdir()
+    sent = written.read_text(encoding="utf-8")
+    assert "2 bài viết mới" in sent and "Số bài theo chủ đề: vn-jp (2)" in sent

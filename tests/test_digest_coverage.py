@@ -30,6 +30,7 @@ from bot.config import (
 )
 from bot.deliver import SENT, deliver
 from bot.digest.render import digest_payload
+from bot.i18n import LocalText, load_translator
 from bot.models import Item, RuleMatch
 from bot.notify import create_notifier
 from bot.notify.apprise import AppriseNotifier, defuse_mentions, escape_markdown
@@ -38,6 +39,8 @@ from tests.digest_helpers import Receiver, destination, digest_of, item
 from tests.servers import smtp_server
 from tests.test_deliver import Clock
 from tests.test_notify_slack import validate
+
+EN = load_translator("en")
 
 T = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 WIRE, RIVAL = "https://statewire.example/rss", "https://delta.example/rss"
@@ -82,7 +85,7 @@ def run(dest: DestinationConfig, tmp_path: Path, **kw: Any) -> tuple[dict[str, s
     with Store(tmp_path / f"{dest.name}.sqlite3") as store:
         links = burst(store, dest.name)
         out = asyncio.run(
-            deliver(dest, store=store, clock=Clock(), titles={"vn-jp": "Vietnam–Japan ties"},
+            deliver(dest, store=store, clock=Clock(), titles={"vn-jp": LocalText.of("Vietnam–Japan ties")},
                     notifier=create_notifier(dest, sleep=lambda s: None, **kw))
         )  # fmt: skip
         assert store.destination_states([dest.name])[0].pending == 0
@@ -164,7 +167,7 @@ def test_webhook_json_passes_only_web_links() -> None:
             item(3, "Tokyo and Hanoi sign rail deal", link=bad[2], outlet="C"),
         ]
     )
-    doc = digest_payload(d)
+    doc = digest_payload(d, EN)
     links = [e["link"] for e in doc["entries"]]
     links += [c["link"] for e in doc["entries"] for c in e["also_covered_by"]]
     assert sorted(links, key=str) == sorted([None, None, "https://ok.example/1"], key=str)
@@ -180,9 +183,9 @@ def test_first_digest_says_since_when_and_footer_uses_rule_titles() -> None:
         key="desk:first",
         period_start=None,
         period_end=datetime(2026, 11, 23, 1, 0, tzinfo=UTC),
-        titles={"vn-jp": "Vietnam–Japan ties"},
+        titles={"vn-jp": LocalText.of("Vietnam–Japan ties")},
     )
-    text = render_text(d)
+    text = render_text(d, EN)
     assert text.splitlines()[1].startswith("since 23 Nov 2026 08:00")  # fetched 01:00 UTC
     assert "Matches per topic: Vietnam–Japan ties (1)" in text and "desk:first" not in text
 

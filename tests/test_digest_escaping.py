@@ -12,7 +12,10 @@ from hypothesis import strategies as st
 from bot.digest import subject_line
 from bot.digest.render import render_html, render_text
 from bot.digest.slack import slack_messages
+from bot.i18n import load_translator
 from tests.digest_helpers import destination, digest_of, item
+
+EN = load_translator("en")
 
 # feed text biased towards the characters that matter, plus anything else
 nasty = st.text(
@@ -51,15 +54,15 @@ def test_feed_text_stays_text_everywhere(
         assert not any(ch in text for ch in "\r\n\x1b\x00\x85\u2028\u2029\u202e")
 
     parser = _Tags()
-    parser.feed(render_html(d))
+    parser.feed(render_html(d, EN))
     assert parser.tags <= TEMPLATE_TAGS
 
-    for message in slack_messages(d):
+    for message in slack_messages(d, EN):
         for block in message["blocks"]:
             raw = json.dumps(block, ensure_ascii=False)
             if block["type"] == "section" and "|" not in raw:  # no link in an entry without one
                 assert "<" not in block["text"]["text"] and ">" not in block["text"]["text"]
 
-    subject = subject_line(d, prefix=title)
+    subject = subject_line(d, EN, prefix=title)
     assert "\n" not in subject and "\r" not in subject
-    assert "\x1b" not in render_text(d)
+    assert "\x1b" not in render_text(d, EN)

@@ -8,8 +8,11 @@ from pathlib import Path
 
 from bot.digest import subject_line
 from bot.digest.render import render_html, render_json, render_text
+from bot.i18n import load_translator
 from bot.models import FeedHealth
 from tests.digest_helpers import INJECTION_TITLE, NOW, digest_of, item
+
+EN = load_translator("en")
 
 
 class _Tags(HTMLParser):
@@ -46,7 +49,7 @@ def sample():  # type: ignore[no-untyped-def]
 
 
 def test_text_has_header_items_and_footer_in_destination_timezone() -> None:
-    text = render_text(sample())
+    text = render_text(sample(), EN)
     lines = text.splitlines()
     assert lines[0] == "Vietnam–Japan: 2 stories · 3 articles"
     # period in Asia/Ho_Chi_Minh (UTC+7): 01:00 UTC is 08:00 local
@@ -74,7 +77,7 @@ def test_html_escapes_feed_text_and_links_only_http() -> None:
             item(2, "Normal", link="https://ok.example/a?x=1&y=2"),
         ]
     )
-    html = render_html(d)
+    html = render_html(d, EN)
     parser = _Tags()
     parser.feed(html)
     assert "script" not in parser.tags and "img" not in parser.tags
@@ -85,7 +88,7 @@ def test_html_escapes_feed_text_and_links_only_http() -> None:
 
 
 def test_json_has_flat_entries_and_groups() -> None:
-    doc = json.loads(render_json(sample()))
+    doc = json.loads(render_json(sample(), EN))
     assert doc["key"] == "desk:2026-11-23T08:00" and doc["destination"] == "desk"
     assert doc["period_end"] == NOW.isoformat()
     assert {e["link"] for e in doc["entries"]} == {
@@ -112,16 +115,17 @@ def test_json_has_flat_entries_and_groups() -> None:
 
 def test_empty_digest_renders_everywhere() -> None:
     d = digest_of([])
-    assert "No new articles in this period." in render_text(d)
-    assert "No new articles in this period." in render_html(d)
-    assert json.loads(render_json(d))["entries"] == []
-    assert subject_line(d) == "Vietnam–Japan: 0 new articles — 23 Nov 2026"
+    assert "No new articles in this period." in render_text(d, EN)
+    assert "No new articles in this period." in render_html(d, EN)
+    assert json.loads(render_json(d, EN))["entries"] == []
+    assert subject_line(d, EN) == "Vietnam–Japan: 0 new articles — 23 Nov 2026"
 
 
 def test_subject_is_one_line_in_local_date() -> None:
     d = digest_of([item(1, INJECTION_TITLE)])
     assert (
-        subject_line(d, prefix="[news]\r\n ") == "[news] Vietnam–Japan: 1 new article — 23 Nov 2026"
+        subject_line(d, EN, prefix="[news]\r\n ")
+        == "[news] Vietnam–Japan: 1 new article — 23 Nov 2026"
     )
 
 
@@ -129,8 +133,8 @@ def test_user_templates_override_the_defaults(tmp_path: Path) -> None:
     (tmp_path / "digest.txt").write_text("{{ d.count }} items for {{ d.key }}\n")
     (tmp_path / "digest.html").write_text("<p>{{ d.groups[0].entries[0].title }}</p>")
     d = digest_of([item(1, "<b>Tokyo</b>")])
-    assert render_text(d, templates_dir=tmp_path) == "1 items for desk:2026-11-23T08:00\n"
-    assert render_html(d, templates_dir=tmp_path) == "<p>&lt;b&gt;Tokyo&lt;/b&gt;</p>"
+    assert render_text(d, EN, templates_dir=tmp_path) == "1 items for desk:2026-11-23T08:00\n"
+    assert render_html(d, EN, templates_dir=tmp_path) == "<p>&lt;b&gt;Tokyo&lt;/b&gt;</p>"
     # a folder with only one of the two templates falls back to the default for the other
     (tmp_path / "digest.html").unlink()
-    assert "<!DOCTYPE html>" in render_html(d, templates_dir=tmp_path)
+    assert "<!DOCTYPE html>" in render_html(d, EN, templates_dir=tmp_path)

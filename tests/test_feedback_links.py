@@ -12,8 +12,11 @@ from bot.config import FeedbackConfig
 from bot.digest.render import digest_payload, render_html, render_text
 from bot.digest.slack import slack_messages
 from bot.feedback.tokens import Ballot, verify
+from bot.i18n import load_translator
 from tests.digest_helpers import destination, digest_of, item, many_items
 from tests.test_notify_slack import validate
+
+EN = load_translator("en")
 
 SECRET = "links-test-secret-0123456789"
 FEEDBACK = FeedbackConfig(base_url="https://newsbot.example/fb", secret=SECRET)
@@ -38,22 +41,22 @@ def test_text_html_json_and_slack_carry_the_links() -> None:
     digest = digest_of(ITEMS, dest=destination(feedback=FEEDBACK))
     want = expected([1, 2])
 
-    text = render_text(digest)
+    text = render_text(digest, EN)
     assert set(ballots(text)) == want and len(ballots(text)) == 5
     assert "Missed an article? https://newsbot.example/fb/missed/" in text
 
-    doc = lxml_html.fromstring(render_html(digest))
+    doc = lxml_html.fromstring(render_html(digest, EN))
     hrefs = {a.get("href"): a.text_content().strip() for a in doc.iter("a")}
     labels = {href: label for href, label in hrefs.items() if URL.match(href or "")}
     assert set(ballots(" ".join(labels))) == want
     assert sorted(set(labels.values())) == ["Missed an article?", "✓ Relevant", "✗ Not relevant"]
 
-    payload = digest_payload(digest)
+    payload = digest_payload(digest, EN)
     entry = payload["entries"][0]
     assert set(entry["feedback"]) == {"relevant", "not_relevant"}
     assert set(ballots(json.dumps(payload))) == want and payload["missed_url"]
 
-    messages = slack_messages(digest)
+    messages = slack_messages(digest, EN)
     for message in messages:
         validate(message)
     slack = json.dumps(messages)
@@ -63,7 +66,7 @@ def test_text_html_json_and_slack_carry_the_links() -> None:
 
 def test_a_long_slack_digest_links_every_entry_and_asks_once() -> None:
     items = many_items(60)
-    messages = slack_messages(digest_of(items, dest=destination(feedback=FEEDBACK)))
+    messages = slack_messages(digest_of(items, dest=destination(feedback=FEEDBACK)), EN)
     assert len(messages) > 1
     for message in messages:
         validate(message)
@@ -74,9 +77,13 @@ def test_a_long_slack_digest_links_every_entry_and_asks_once() -> None:
 
 def test_no_feedback_section_no_links() -> None:
     digest = digest_of(ITEMS, dest=destination())
-    for rendered in (render_text(digest), render_html(digest), json.dumps(slack_messages(digest))):
+    for rendered in (
+        render_text(digest, EN),
+        render_html(digest, EN),
+        json.dumps(slack_messages(digest, EN)),
+    ):
         assert "/feedback/" not in rendered and "Missed an article" not in rendered
-    assert digest_payload(digest)["entries"][0]["feedback"] is None
+    assert digest_payload(digest, EN)["entries"][0]["feedback"] is None
 
 
 def test_an_email_over_real_smtp_carries_the_links_in_both_parts() -> None:

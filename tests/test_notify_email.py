@@ -123,7 +123,7 @@ def test_feed_text_never_reaches_a_header_and_is_escaped_in_html() -> None:
     assert msg["Bcc"] is None and msg["X-Evil"] is None
     assert set(msg.keys()) == {
         "Subject", "From", "To", "Date", "Message-ID", "X-Newsbot-Digest-Key",
-        "Auto-Submitted", "MIME-Version", "Content-Type",
+        "Auto-Submitted", "MIME-Version", "Content-Type", "Content-Language",
     }  # fmt: skip
     html = msg.get_body(("html",))
     assert html is not None

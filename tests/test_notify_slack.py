@@ -12,6 +12,7 @@ from slack_sdk.models.blocks import Block
 from bot.config import SlackOptions
 from bot.digest.slack import MAX_BLOCKS, MAX_MESSAGE_CHARS, block_chars, slack_messages
 from bot.errors import PermanentDeliveryError, TransientDeliveryError
+from bot.i18n import load_translator
 from bot.notify import create_notifier
 from tests.digest_helpers import (
     INJECTION_TITLE,
@@ -22,6 +23,8 @@ from tests.digest_helpers import (
     item,
     many_items,
 )
+
+EN = load_translator("en")
 
 WEBHOOK_PATH = "/services/T0/B0/secret-part"
 
@@ -184,7 +187,7 @@ def test_feed_text_cannot_mention_or_disguise_links() -> None:
             item(2, "Link with pipe", link="https://ok.example/a|<!here>"),
         ]
     )
-    messages = slack_messages(d)
+    messages = slack_messages(d, EN)
     for m in messages:
         validate(m)
     body = json.dumps(messages, ensure_ascii=False)

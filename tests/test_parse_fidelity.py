@@ -68,6 +68,24 @@ def test_one_invalid_byte_in_utf8_spoils_only_itself(declared: bool) -> None:
     assert feed.items[1].summary == "Cắt ngắn\ufffd"
 
 
+def test_a_stray_byte_in_a_mostly_english_feed_spoils_only_itself() -> None:
+    # an English edition of a Vietnamese outlet: few accented characters, one of them cut short
+    head = rss(rss_item("Coast guard cooperation in Hà Nội"))
+    body = head.removesuffix("</channel></rss>").encode() + (
+        "<item><title>JICA signs ODA loan for Việt Nam metro</title><guid>g2</guid>"
+        "<description>Officials in Đà Nẵng</description></item>".encode()
+        + "<item><title>Cut</title><guid>g3</guid><description>Bắ".encode()
+        + "ắ".encode()[:2]
+        + b"</description></item></channel></rss>"
+    )
+    titles = [i.title for i in parse_feed(body, url=URL).items]
+    assert titles == [
+        "Coast guard cooperation in Hà Nội",
+        "JICA signs ODA loan for Việt Nam metro",
+        "Cut",
+    ]
+
+
 def test_latin1_text_is_still_latin1() -> None:
     body = rss(rss_item("Réunion à Tokyo"), decl='<?xml version="1.0"?>').encode("cp1252")
     assert parse_feed(body, url=URL).items[0].title == "Réunion à Tokyo"

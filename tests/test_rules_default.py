@@ -81,3 +81,15 @@ def test_the_guides_worked_examples_pass(tmp_path: Path) -> None:
     outcomes = run_examples(load_rules([tmp_path]))
     assert len(outcomes) >= 12
     assert [o.example.text for o in outcomes if not o.passed] == []
+
+
+def test_the_pairing_is_no_topic_although_one_rule_reads_an_implicit_side(rules) -> None:  # type: ignore[no-untyped-def]
+    """`vietnam-japan` also matches headlines that leave a side implicit, so it has no $JAPAN
+    condition of its own; the other rules' shared pairing must still not count as their topic
+    (digests file an article under the rule whose topic words it has, bot/digest/place.py)."""
+    title = "防衛省、ベトナム軍に装備品を供与"
+    shown = {title[s:e] for s, e in rules.highlight(title, ["vn-jp-security"], topic_only=True)}
+    assert "装備品" in shown and "ベトナム" not in shown and "防衛省" not in shown
+    # the catch-all reads the sides as its topic: it gives way to the narrower rule
+    broad = {title[s:e] for s, e in rules.highlight(title, ["vietnam-japan"], topic_only=True)}
+    assert shown < broad

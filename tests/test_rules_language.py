@@ -270,10 +270,11 @@ def test_match_agrees_with_evaluate_including_hitless_rules(tmp_path: Path) -> N
 
 
 def test_a_rule_title_heads_its_digest_section(tmp_path: Path) -> None:
+    from bot.i18n import LocalText
     from bot.rules import rule_titles
 
     rs = ruleset(tmp_path, "rules:\n  - name: a\n    title: Aid and loans\n    any: [x]\n"
                            "  - name: b\n    any: [y]\n")  # fmt: skip
-    assert rule_titles(rs) == {"a": "Aid and loans"}
+    assert rule_titles(rs) == {"a": LocalText.of("Aid and loans")}
     with pytest.raises(RuleError, match=r":3:12: title must not be empty"):
         ruleset(tmp_path, "rules:\n  - name: a\n    title: ''\n    any: [x]\n")

@@ -94,8 +94,11 @@ def test_backtest_deliver_respects_max_age(
     db.close()
     (rules / "desk.yaml").write_text(GOOD, encoding="utf-8")
     capsys.readouterr()
-    argv = ["--config", str(cfg), "rules", "backtest", "--deliver", "--max-age", "3d"]
+    # by default each feed's max_age (here [fetch] max_age, 3 days by default): stale news stays out
+    argv = ["--config", str(cfg), "rules", "backtest", "--deliver"]
     assert main(argv) == 0
     assert "queued 1 item(s) for delivery (1 deliveries); 1 older than --max-age left alone" in (
         capsys.readouterr().out
     )
+    assert main([*argv, "--max-age", "off"]) == 0  # told otherwise
+    assert "queued 1 item(s) for delivery (1 deliveries)\n" in capsys.readouterr().out

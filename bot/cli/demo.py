@@ -18,6 +18,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from bot.i18n import LOCALES
 from bot.log import setup_logging
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "feeds"
@@ -39,6 +40,7 @@ max_age = "off"
 [[destinations]]
 name = "terminal"
 type = "console"
+locale = "{locale}"            # en | vi | ja | id: the language newsbot writes the digest in
 
 [[destinations]]
 name = "email-preview"      # the email digest's HTML, written to a file instead of sent
@@ -46,6 +48,7 @@ type = "file"
 dir = "digests"
 format = "html"
 timezone = "Asia/Ho_Chi_Minh"
+locale = "{locale}"
 """
 
 
@@ -63,6 +66,12 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--rules",
         help="rule file or folder (default: ./rules, else the default rules of this checkout)",
+    )
+    p.add_argument(
+        "--locale",
+        choices=LOCALES,
+        default="en",
+        help="the digests' language: en (default), vi, ja or id",
     )
     p.set_defaults(func=run)
 
@@ -86,7 +95,9 @@ def run(args: argparse.Namespace) -> int:
             for p in sorted(SAMPLES.glob("*.xml"))
         )
         cfg_path = out / "newsbot.toml"
-        cfg_path.write_text(CONFIG.format(rules=f'"{rules}"', feeds=feeds), encoding="utf-8")
+        cfg_path.write_text(
+            CONFIG.format(rules=f'"{rules}"', feeds=feeds, locale=args.locale), encoding="utf-8"
+        )
         config = load_config(cfg_path)
         ruleset = load_rules(list(config.rules.paths))
         print(

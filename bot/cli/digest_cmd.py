@@ -6,12 +6,15 @@ import argparse
 import asyncio
 import json
 import sys
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from bot.cli.common import config_from_args, open_store
+from bot.i18n import LOCALES, load_translator
 
 if TYPE_CHECKING:
     from bot.config import Config
+    from bot.i18n import Translator
     from bot.models import Digest
     from bot.store import Store
 
@@ -45,6 +48,11 @@ def register(sub: Any) -> None:
         default="text",
         help="text (default), html (the email body), slack-json (Block Kit payloads), json",
     )
+    preview.add_argument(
+        "--locale",
+        choices=LOCALES,
+        help="render in this language instead of the destination's `locale`",
+    )
     preview.set_defaults(func=run_preview)
     send = actions.add_parser(
         "send",
@@ -64,14 +72,17 @@ def _destination_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def next_digest(config: Config, store: Store, name: str) -> Digest:
-    """What `send` would deliver next, built without writing to the store."""
+def next_digest(config: Config, store: Store, name: str, *, locale: str | None = None) -> Digest:
+    """What `send` would deliver next, built without writing to the store (in `locale`, when
+    given, instead of the destination's)."""
     from bot.deliver import adhoc_key, source_health
     from bot.digest import build_digest
     from bot.models import utcnow
     from bot.rules import load_rules, rule_titles
 
     destination = config.destination(name)
+    if locale is not None:
+        destination = replace(destination, locale=locale)
     ruleset = load_rules(list(config.rules.paths))
     now = utcnow()
     entry = store.due_outbox(name, now=now, ignore_backoff=True)
@@ -93,30 +104,31 @@ def next_digest(config: Config, store: Store, name: str) -> Digest:
     )
 
 
-def render(digest: Digest, fmt: str, config: Config) -> str:
+def render(digest: Digest, fmt: str, config: Config, tr: Translator) -> str:
     from bot.config import EmailOptions
     from bot.digest.render import render_html, render_json, render_text
     from bot.digest.slack import slack_messages
 
     if fmt == "slack-json":
-        return json.dumps(slack_messages(digest), ensure_ascii=False, indent=2) + "\n"
+        return json.dumps(slack_messages(digest, tr), ensure_ascii=False, indent=2) + "\n"
     if fmt == "json":
-        return render_json(digest)
+        return render_json(digest, tr)
     options = config.destination(digest.destination).options
     templates = options.templates_dir if isinstance(options, EmailOptions) else None
     if fmt == "html":
-        return render_html(digest, templates_dir=templates)
-    return render_text(digest, templates_dir=templates)
+        return render_html(digest, tr, templates_dir=templates)
+    return render_text(digest, tr, templates_dir=templates)
 
 
 def run_preview(args: argparse.Namespace) -> int:
     config = config_from_args(args, sends=False)
-    config.destination(args.destination)  # unknown name: exit 2 before touching the state file
+    # unknown name: exit 2 before touching the state file
+    locale = args.locale or config.destination(args.destination).locale
     with open_store(config.state.path) as store:
-        digest = next_digest(config, store, args.destination)
+        digest = next_digest(config, store, args.destination, locale=locale)
     if digest.is_empty:
         print(f"newsbot: nothing pending for {args.destination}", file=sys.stderr)
-    sys.stdout.write(render(digest, args.format, config))
+    sys.stdout.write(render(digest, args.format, config, load_translator(locale)))
     return 0
 
 

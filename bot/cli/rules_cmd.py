@@ -117,8 +117,8 @@ def register(sub: Any) -> None:
     backtest.add_argument(
         "--max-age",
         metavar="DURATION",
-        help="with --deliver: leave alone items published longer ago than this (e.g. 3d; "
-        "default: any age within --since)",
+        help="with --deliver: leave alone items published longer ago than this (e.g. 3d, or "
+        "off; default: each feed's max_age, else [fetch] max_age)",
     )
     backtest.set_defaults(func=run_backtest)
 
@@ -300,7 +300,7 @@ def run_backtest(args: argparse.Namespace) -> int:
     rs = load_rules(args.paths or list(config.rules.paths))
     try:
         window = parse_duration(args.since)
-        max_age = parse_duration(args.max_age) if args.max_age else None
+        given = args.max_age and (None if args.max_age == "off" else parse_duration(args.max_age))
     except ValueError as exc:
         print(f"newsbot: rules: --since/--max-age: {exc}", file=sys.stderr)
         return 2
@@ -314,6 +314,13 @@ def run_backtest(args: argparse.Namespace) -> int:
         queued = None
         if args.deliver:
             from bot.requeue import queue_backtest
+
+            ages = {f.url: f.max_age for f in config.feeds}
+
+            def max_age(url: str) -> float | None:
+                if args.max_age:
+                    return given or None
+                return ages.get(url, config.fetch.max_age)
 
             queued = queue_backtest(store, result, destinations=config.destinations, now=now,
                                     max_age=max_age)  # fmt: skip

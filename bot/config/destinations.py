@@ -22,6 +22,7 @@ from bot.config.model import (
 )
 from bot.config.reader import Section, positive_int
 from bot.cron import EXAMPLE, CronError, parse_cron
+from bot.i18n import DEFAULT_LOCALE, LOCALES
 
 
 def destination(s: Section) -> DestinationConfig:
@@ -64,11 +65,21 @@ def destination(s: Section) -> DestinationConfig:
         quiet_hours=quiet,
         urgent=s.get("urgent", bool, True),
         urgent_score=_optional_number(s, "urgent_score"),
-        title=s.get("title", str, "Vietnam–Japan"),
+        title=s.get("title", str, ""),
+        locale=_locale(s),
         max_attempts=positive_int(s, "max_attempts", 10),
     )
     s.finish()
     return cfg
+
+
+def _locale(s: Section) -> str:
+    value: str = s.get("locale", str, DEFAULT_LOCALE)
+    if value not in LOCALES:
+        raise s.error(
+            "locale", f"unknown locale {value!r}: supported locales are {', '.join(LOCALES)}"
+        )
+    return value
 
 
 def _slack(s: Section) -> SlackOptions:

@@ -151,7 +151,8 @@ class DestinationConfig:
     quiet_hours: str | None = None  # "22:00-07:00"
     urgent: bool = True  # send urgent rules at once
     urgent_score: float | None = None  # ... and any item scoring at least this
-    title: str = "Vietnam–Japan"
+    title: str = ""  # "": "Vietnam–Japan" in the reader's language
+    locale: str = "en"  # the language of everything newsbot writes around the articles (bot.i18n)
     max_attempts: int = 10
     feedback: FeedbackConfig | None = None  # the config's [feedback]: digest entries carry links
 

@@ -30,6 +30,7 @@ from bot.digest.text import (
     strip_html,
 )
 from bot.feedback.links import with_feedback
+from bot.i18n import LocalText
 from bot.models import (
     Coverage,
     Digest,
@@ -69,16 +70,17 @@ def build_digest(
     period_end: datetime,
     health: Sequence[FeedHealth] = (),
     highlight: Highlighter | None = None,
-    titles: Mapping[str, str] | None = None,
+    titles: Mapping[str, LocalText] | None = None,
 ) -> Digest:
     """The digest `destination` should receive for `items` (may be empty: check ``is_empty``)."""
     candidates = [
         c for c in (_candidate(destination, item, highlight) for item in items) if c is not None
     ]
     stories = collapse_same_story(candidates)
-    groups = _group(stories, tags=destination.tags, titles=titles or {}, highlight=highlight)
+    # each rule's heading in the reader's language (else English, else the rule's name)
+    names = {r: t.get(destination.locale) for r, t in (titles or {}).items()}
+    groups = _group(stories, tags=destination.tags, titles=names, highlight=highlight)
     fired = Counter(rule for c in stories for rule in c.entry.rules)
-    names = titles or {}
     digest = Digest(
         key=key,
         destination=destination.name,
@@ -112,7 +114,7 @@ def _candidate(
         return None
     rules = tuple(dict.fromkeys(m.rule for m in wanted))
     # a title is text, not markup: "<" in it is shown (escaped by each channel), never parsed
-    title = clean_line(item.title) or "(untitled)"
+    title = clean_line(item.title)  # "" shows as "(untitled)", in the reader's language
     entry = DigestEntry(
         item_id=item.item_id,
         title=title,

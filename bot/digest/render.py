@@ -15,7 +15,8 @@ from typing import Any
 import jinja2
 
 from bot.digest.text import wrap_display
-from bot.digest.view import DigestView, digest_view, subject_line, web_link
+from bot.digest.view import UNTITLED, DigestView, digest_view, subject_line, web_link
+from bot.i18n import Translator
 from bot.models import Coverage, Digest
 
 DEFAULT_TEMPLATES = Path(__file__).parent / "templates"
@@ -23,7 +24,7 @@ PLAIN_MARK = ("*", "*")
 JSON_VERSION = 1
 
 
-def _environment(templates_dir: Path | None) -> jinja2.Environment:
+def _environment(templates_dir: Path | None, tr: Translator) -> jinja2.Environment:
     search = [str(templates_dir)] if templates_dir is not None else []
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([*search, str(DEFAULT_TEMPLATES)]),
@@ -32,7 +33,13 @@ def _environment(templates_dir: Path | None) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # newstyle: `_("… %(name)s", name=x)` fills (and, in HTML, escapes) its placeholders itself
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        tr.gettext, tr.ngettext, newstyle=True, pgettext=tr.pgettext
+    )
+    env.globals["number"] = tr.number
     env.filters["wrap"] = wrap_filter
     return env
 
@@ -42,8 +49,10 @@ def wrap_filter(text: str, width: int = 72, indent: str = "") -> str:
     return "\n".join(indent + line for line in wrap_display(text, width))
 
 
-def _render(name: str, view: DigestView, templates_dir: Path | None, **extra: Any) -> str:
-    env = _environment(templates_dir.resolve() if templates_dir is not None else None)
+def _render(
+    name: str, view: DigestView, tr: Translator, templates_dir: Path | None, **extra: Any
+) -> str:
+    env = _environment(templates_dir.resolve() if templates_dir is not None else None, tr)
     try:
         template = env.get_template(name)
     except jinja2.TemplateNotFound as exc:  # only reachable if the package data went missing
@@ -53,23 +62,25 @@ def _render(name: str, view: DigestView, templates_dir: Path | None, **extra: An
 
 def render_text(
     digest: Digest,
+    tr: Translator,
     *,
     templates_dir: Path | None = None,
     mark: tuple[str, str] = PLAIN_MARK,
 ) -> str:
     """The plain-text digest (email text part, console, file). `mark` wraps highlighted terms."""
-    return _render("digest.txt", digest_view(digest), templates_dir, mark=mark)
+    return _render("digest.txt", digest_view(digest, tr), tr, templates_dir, mark=mark)
 
 
-def render_html(digest: Digest, *, templates_dir: Path | None = None) -> str:
+def render_html(digest: Digest, tr: Translator, *, templates_dir: Path | None = None) -> str:
     """A complete HTML document with inline CSS, for email clients and browsers."""
-    view = digest_view(digest)
-    return _render("digest.html", view, templates_dir, subject=subject_line(digest))
+    view = digest_view(digest, tr)
+    return _render("digest.html", view, tr, templates_dir, subject=subject_line(digest, tr))
 
 
-def digest_payload(digest: Digest) -> dict[str, Any]:
-    """The JSON document of a digest (webhook body, ``file`` format json, documented in docs/digests.md)."""
-    view = digest_view(digest)
+def digest_payload(digest: Digest, tr: Translator) -> dict[str, Any]:
+    """The JSON document of a digest (webhook body, ``file`` format json, documented in docs/digests.md).
+    Machine fields stay as they are; the human-readable ones (subject, titles) are in `tr`'s language."""
+    view = digest_view(digest, tr)
     entries = []
     for group in digest.groups:
         for e in group.entries:
@@ -77,7 +88,7 @@ def digest_payload(digest: Digest) -> dict[str, Any]:
                 {
                     "item_id": e.item_id,
                     "group": group.name,
-                    "title": e.title,
+                    "title": e.title or tr.gettext(UNTITLED),
                     "link": web_link(e.link),
                     "outlet": e.outlet,
                     "lang": e.lang,
@@ -97,8 +108,9 @@ def digest_payload(digest: Digest) -> dict[str, Any]:
         "version": JSON_VERSION,
         "key": digest.key,
         "destination": digest.destination,
-        "title": digest.title,
-        "subject": subject_line(digest),
+        "title": view.title,
+        "locale": tr.locale,
+        "subject": subject_line(digest, tr),
         "period_start": digest.period_start.isoformat() if digest.period_start else None,
         "period_end": digest.period_end.isoformat(),
         "timezone": digest.timezone,
@@ -138,6 +150,6 @@ def coverage_payload(coverage: tuple[Coverage, ...]) -> list[dict[str, Any]]:
     ]
 
 
-def render_json(digest: Digest, *, templates_dir: Path | None = None) -> str:
+def render_json(digest: Digest, tr: Translator, *, templates_dir: Path | None = None) -> str:
     """`digest_payload` as pretty JSON (UTF-8 text; `templates_dir` is accepted for symmetry)."""
-    return json.dumps(digest_payload(digest), ensure_ascii=False, indent=2) + "\n"
+    return json.dumps(digest_payload(digest, tr), ensure_ascii=False, indent=2) + "\n"

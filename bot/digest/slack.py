@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.digest.text import clip
-from bot.digest.view import DigestView, EntryView, digest_view
+from bot.digest.view import DigestView, EntryView, digest_view, part_label, part_suffix
+from bot.i18n import Translator
 from bot.models import Digest
 
 MAX_BLOCKS = 50
@@ -56,15 +57,16 @@ def context(text: str) -> Block:
     return {"type": "context", "elements": [mrkdwn(clip(text, MAX_SECTION_CHARS))]}
 
 
-def entry_text(e: EntryView) -> str:
+def entry_text(e: EntryView, tr: Translator) -> str:
     title = escape(e.title)
     head = f"*<{link_target(e.link)}|{title}>*" if e.link else f"*{title}*"
     lines = [head, f"_{escape(e.meta)}_"]
     if e.snippet:
         lines.append(snippet_mrkdwn(e.snippet))
     if e.feedback:
-        lines.append(f"{linked('Relevant', e.feedback.relevant)} · "
-                     f"{linked('Not relevant', e.feedback.not_relevant)}")  # fmt: skip
+        relevant = linked(tr._("Relevant"), e.feedback.relevant)
+        not_relevant = linked(tr._("Not relevant"), e.feedback.not_relevant)
+        lines.append(f"{relevant} · {not_relevant}")
     return "\n".join(lines)
 
 
@@ -72,24 +74,29 @@ def linked(label: str, link: str | None) -> str:
     return f"<{link_target(link)}|{escape(label)}>" if link else escape(label)
 
 
-def coverage_lines(e: EntryView) -> list[tuple[str, tuple[int, ...]]]:
+def coverage_lines(e: EntryView, tr: Translator) -> list[tuple[str, tuple[int, ...]]]:
     """Every folded article as a link: (mrkdwn line, the item ids it shows)."""
     lines: list[tuple[str, tuple[int, ...]]] = []
     if e.also_covered_by:
-        outlets = ", ".join(linked(c.outlet, c.link) for c in e.also_covered_by)
-        lines.append((f"Also covered by {outlets}", tuple(c.item_id for c in e.also_covered_by)))
+        outlets = tr.join(linked(c.outlet, c.link) for c in e.also_covered_by)
+        # the wording escaped, then the (already escaped) links put in
+        also = escape(tr.gettext("Also covered by %(outlets)s")) % {"outlets": outlets}
+        lines.append((also, tuple(c.item_id for c in e.also_covered_by)))
     if e.more_from_outlet:
-        lines.append((f"+{len(e.more_from_outlet)} more from {escape(e.outlet)}:", ()))
+        n = len(e.more_from_outlet)
+        more = tr.n_("+%(num)s more from %(outlet)s:", "+%(num)s more from %(outlet)s:", n,
+                     outlet=e.outlet)  # fmt: skip
+        lines.append((escape(more), ()))
         lines.extend((f"• {linked(c.title, c.link)}", (c.item_id,)) for c in e.more_from_outlet)
     return lines
 
 
-def coverage_sections(e: EntryView) -> list[tuple[Block, tuple[int, ...]]]:
+def coverage_sections(e: EntryView, tr: Translator) -> list[tuple[Block, tuple[int, ...]]]:
     """The coverage lines in context blocks of at most MAX_SECTION_CHARS each."""
     out: list[tuple[Block, tuple[int, ...]]] = []
     chunk: list[str] = []
     ids: list[int] = []
-    for line, line_ids in coverage_lines(e):
+    for line, line_ids in coverage_lines(e, tr):
         if chunk and sum(len(c) + 1 for c in chunk) + len(line) > MAX_SECTION_CHARS - 100:
             out.append((context("\n".join(chunk)), tuple(ids)))
             chunk, ids = [], []
@@ -120,8 +127,8 @@ def snippet_mrkdwn(runs: Sequence[tuple[str, bool]]) -> str:
     return "".join(out)
 
 
-def group_heading(name: str, count: int, *, continued: bool = False) -> Block:
-    more = " (continued)" if continued else f" · {count}"
+def group_heading(tr: Translator, name: str, count: int, *, continued: bool = False) -> Block:
+    more = escape(tr._(" (continued)")) if continued else f" · {tr.number(count)}"
     return section(f":newspaper: *{escape(name)}*{more}")
 
 
@@ -145,22 +152,25 @@ def block_chars(block: Block) -> int:
     return sum(len(el.get("text", "")) for el in block.get("elements", ()))
 
 
-def footer_blocks(view: DigestView) -> list[Block]:
+def footer_blocks(view: DigestView, tr: Translator) -> list[Block]:
     lines: list[str] = []
     if view.rules_fired:
-        fired = ", ".join(f"{escape(r)} ({n})" for r, n in view.rules_fired)
-        lines.append(f"*Matches per topic:* {fired}")
+        fired = tr.join(f"{escape(r)} ({tr.number(n)})" for r, n in view.rules_fired)
+        topics = escape(tr._("Matches per topic:"))
+        lines.append(f"*{topics}* {fired}")
+    health = escape(tr._("Source health:"))
     if view.health:
-        lines.append(f"*Source health:* {view.health_counts}")
+        lines.append(f"*{health}* {escape(view.health_counts)}")
         lines.extend(
             f"{':red_circle:' if h.failing else ':white_circle:'} {escape(h.name)}: {escape(h.status)}"
             for h in view.health
         )
     else:
-        lines.append("*Source health:* every feed fetched normally.")
-    lines.append(f"Times in {escape(view.timezone)}")
+        fine = escape(tr._("every feed fetched normally."))
+        lines.append(f"*{health}* {fine}")
+    lines.append(escape(tr._("Times in %(timezone)s.", timezone=view.timezone)))
     if view.missed_url:
-        lines.append(linked("Missed an article?", view.missed_url))
+        lines.append(linked(tr._("Missed an article?"), view.missed_url))
     # chunk the footer into context blocks that each stay under the per-text limit
     blocks: list[Block] = []
     chunk: list[str] = []
@@ -173,7 +183,7 @@ def footer_blocks(view: DigestView) -> list[Block]:
     return blocks
 
 
-def _units(view: DigestView) -> list[_Unit]:
+def _units(view: DigestView, tr: Translator) -> list[_Unit]:
     header = {
         "type": "header",
         "text": {
@@ -184,13 +194,13 @@ def _units(view: DigestView) -> list[_Unit]:
     }
     units = [_Unit((header, context(escape(view.summary))), None)]
     if view.is_empty:
-        units.append(_Unit((section("No new articles in this period."),), None))
+        units.append(_Unit((section(escape(tr._("No new articles in this period."))),), None))
     for g in view.groups:
         for i, e in enumerate(g.entries):
-            blocks: tuple[Block, ...] = (section(entry_text(e)),)
+            blocks: tuple[Block, ...] = (section(entry_text(e, tr)),)
             if i == 0:
-                blocks = (group_heading(g.heading, len(g.entries)), *blocks)
-            more = coverage_sections(e)
+                blocks = (group_heading(tr, g.heading, len(g.entries)), *blocks)
+            more = coverage_sections(e, tr)
             shown_later = {n for _, ids in more[1:] for n in ids}
             if more:
                 blocks = (*blocks, more[0][0])
@@ -198,7 +208,7 @@ def _units(view: DigestView) -> list[_Unit]:
             units.append(_Unit(blocks, g.heading, own, opens_group=i == 0))
             # a long "+N more" list continues in blocks of its own, which may start a new message
             units.extend(_Unit((block,), g.heading, ids) for block, ids in more[1:])
-    units.extend(_Unit((b,), None) for b in footer_blocks(view))
+    units.extend(_Unit((b,), None) for b in footer_blocks(view, tr))
     return units
 
 
@@ -232,33 +242,34 @@ def digest_block_id(key: str, part: int, total: int) -> str:
     return f"newsbot-{hashlib.sha256(key.encode()).hexdigest()[:24]}-{part}-of-{total}"
 
 
-def slack_parts(digest: Digest) -> list[SlackPart]:
+def slack_parts(digest: Digest, tr: Translator) -> list[SlackPart]:
     """The Block Kit messages for `digest`, in order, each with the item ids it carries."""
-    view = digest_view(digest)
-    packed = _pack(_units(view))
+    view = digest_view(digest, tr)
+    packed = _pack(_units(view, tr))
     total = len(packed)
-    fallback = escape(f"{view.headline} — {view.date}")
+    fallback = escape(view.dated)
     out: list[SlackPart] = []
     previous_group: str | None = None
     for k, units in enumerate(packed, 1):
         blocks: list[Block] = []
         if k > 1:
-            blocks.append(context(f"{escape(view.headline)} — {view.date} · part {k} of {total}"))
+            label = part_label(tr, k, total)
+            blocks.append(context(escape(f"{view.dated} · {label}")))
             first = units[0]
             if first.group is not None and first.group == previous_group and not first.opens_group:
-                blocks.append(group_heading(first.group, 0, continued=True))
+                blocks.append(group_heading(tr, first.group, 0, continued=True))
         for unit in units:
             blocks.extend(unit.blocks)
             previous_group = unit.group if unit.group is not None else previous_group
         if k == 1 and total > 1:  # the summary under the header says which part this is
-            blocks[1] = context(f"{escape(view.summary)} · part 1 of {total}")
+            blocks[1] = context(escape(f"{view.summary} · {part_label(tr, 1, total)}"))
         blocks[0] = {**blocks[0], "block_id": digest_block_id(digest.key, k, total)}
-        text = fallback if total == 1 else f"{fallback} (part {k} of {total})"
+        text = fallback + escape(part_suffix(tr, k, total))
         payload = {"text": text, "blocks": blocks, "unfurl_links": False, "unfurl_media": False}
         out.append(SlackPart(payload, tuple(n for u in units for n in u.items)))
     return out
 
 
-def slack_messages(digest: Digest) -> list[dict[str, Any]]:
+def slack_messages(digest: Digest, tr: Translator) -> list[dict[str, Any]]:
     """The Block Kit payloads for `digest`, in order: ``{"text", "blocks", ...}`` each."""
-    return [part.payload for part in slack_parts(digest)]
+    return [part.payload for part in slack_parts(digest, tr)]

@@ -11,10 +11,13 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from bot.digest.text import clean_line, clip, segments
+from bot.i18n import N_, Translator
 from bot.models import Coverage, Digest, DigestEntry, FeedbackLinks, FeedHealth
 
 TITLE_CHARS = 300  # display cap for a pathological title; the link still leads to the article
 ERROR_CHARS = 140
+DEFAULT_TITLE = N_("Vietnam–Japan")  # a destination's `title` when it sets none
+UNTITLED = N_("(untitled)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +36,7 @@ class EntryView:
     link: str | None  # http(s) only, else None
     outlet: str
     lang: str
-    published: str  # "23 Nov 08:15", local; "" when unknown
+    published: str  # "23 Nov 08:15" in the reader's language, local; "" when unknown
     snippet: tuple[tuple[str, bool], ...]  # (text, highlighted) runs
     also_covered_by: tuple[CoverageView, ...]  # the same story from other outlets
     more_from_outlet: tuple[CoverageView, ...]  # this outlet's own near-duplicates (updates)
@@ -64,6 +67,7 @@ class HealthView:
 @dataclass(frozen=True, slots=True)
 class DigestView:
     key: str  # for metadata only (headers, JSON): never shown in the visible text
+    locale: str  # the reader's language (bot.i18n), e.g. the HTML document's lang
     title: str
     headline: str  # "Vietnam–Japan: 5 stories · 7 articles", "… (part 2 of 3)"
     counts: str  # "5 stories · 7 articles", or "7 new articles" when every story is one article
@@ -73,17 +77,16 @@ class DigestView:
     period: str
     timezone: str
     date: str  # "23 Nov 2026", local date of the period end
+    dated: str  # "Vietnam–Japan: 3 new articles — 23 Nov 2026": the subject, without a part label
     groups: tuple[GroupView, ...]
     rules_fired: tuple[tuple[str, int], ...]  # (what readers see: the rule's title, else name; n)
     health: tuple[HealthView, ...]
+    summary: str  # one line under the headline: period, how many outlets, how complete
+    health_counts: str  # "2 failing, 1 quiet" (a zero count is left out)
+    part_label: str = ""  # "part 2 of 3", or "" for a digest sent whole
     part: int = 1
     parts: int = 1
     missed_url: str | None = None  # "Missed an article?" (bot.feedback.links)
-
-    @property
-    def part_label(self) -> str:
-        """ "part 2 of 3", or "" for a digest sent whole."""
-        return f"part {self.part} of {self.parts}" if self.parts > 1 else ""
 
     @property
     def is_empty(self) -> bool:
@@ -92,26 +95,6 @@ class DigestView:
     @property
     def failing(self) -> int:
         return sum(1 for h in self.health if h.failing)
-
-    @property
-    def health_counts(self) -> str:
-        """ "2 failing, 1 quiet" (a zero count is left out)."""
-        quiet = len(self.health) - self.failing
-        parts = [
-            f"{self.failing} failing" if self.failing else "",
-            f"{quiet} quiet" if quiet else "",
-        ]
-        return ", ".join(p for p in parts if p)
-
-    @property
-    def summary(self) -> str:
-        """One line under the headline: period, how many outlets, how complete."""
-        parts = [self.period]
-        if self.count:
-            parts.append(f"{self.outlets} outlet{'s' if self.outlets != 1 else ''}")
-        if self.failing:
-            parts.append(f"{self.failing} feed{'s' if self.failing != 1 else ''} failing")
-        return " · ".join(parts)
 
 
 def is_web_link(url: str | None) -> bool:
@@ -127,60 +110,99 @@ def web_link(url: str | None) -> str | None:
     return url.strip() if url and is_web_link(url) else None
 
 
-def count_label(n: int) -> str:
-    return f"{n} new article{'s' if n != 1 else ''}"
+def count_label(tr: Translator, n: int) -> str:
+    return tr.n_("%(num)s new article", "%(num)s new articles", n)
 
 
-def counts_label(stories: int, articles: int) -> str:
+def counts_label(tr: Translator, stories: int, articles: int) -> str:
     """ "12 stories · 31 articles"; "3 new articles" when no story folds several articles."""
     if stories == articles:
-        return count_label(articles)
-    return f"{stories} stor{'ies' if stories != 1 else 'y'} · {articles} articles"
+        return count_label(tr, articles)
+    return tr._(
+        "%(stories)s · %(articles)s",
+        stories=tr.n_("%(num)s story", "%(num)s stories", stories),
+        articles=tr.n_("%(num)s article", "%(num)s articles", articles),
+    )
+
+
+def part_label(tr: Translator, part: int, parts: int) -> str:
+    """ "part 2 of 3", or "" for a digest sent whole."""
+    if parts <= 1:
+        return ""
+    return tr._("part %(part)s of %(parts)s", part=tr.number(part), parts=tr.number(parts))
+
+
+def part_suffix(tr: Translator, part: int, parts: int) -> str:
+    label = part_label(tr, part, parts)
+    return tr._(" (%(part)s)", part=label) if label else ""
 
 
 def local(dt: datetime, tz: ZoneInfo) -> datetime:
     return dt.astimezone(tz) if dt.tzinfo else dt.replace(tzinfo=ZoneInfo("UTC")).astimezone(tz)
 
 
-def day_label(dt: datetime) -> str:
-    return f"{dt.day} {dt:%b %Y}"
-
-
 def period_label(
-    start: datetime | None, end: datetime, tz: ZoneInfo, *, since: datetime | None = None
+    tr: Translator,
+    start: datetime | None,
+    end: datetime,
+    tz: ZoneInfo,
+    *,
+    since: datetime | None = None,
 ) -> str:
     e = local(end, tz)
     if start is None:
         # a first digest: from its oldest article's arrival (the destination has no history yet)
         if since is None:
-            return f"until {day_label(e)} {e:%H:%M}"
-        s = local(since, tz)
-        return f"since {day_label(s)} {s:%H:%M}"
+            return tr._("until %(time)s", time=tr.date_time(e))
+        return tr._("since %(time)s", time=tr.date_time(local(since, tz)))
     s = local(start, tz)
     if s.date() == e.date():
-        return f"{day_label(e)}, {s:%H:%M}–{e:%H:%M}"
-    return f"{day_label(s)} {s:%H:%M} – {day_label(e)} {e:%H:%M}"
+        return tr._(
+            "%(date)s, %(start)s–%(end)s", date=tr.date(e), start=tr.time(s), end=tr.time(e)
+        )
+    return tr._("%(start)s – %(end)s", start=tr.date_time(s), end=tr.date_time(e))
 
 
-def published_label(dt: datetime | None, tz: ZoneInfo, end: datetime) -> str:
+def published_label(tr: Translator, dt: datetime | None, tz: ZoneInfo, end: datetime) -> str:
     if dt is None:
         return ""
     p = local(dt, tz)
     if p.year != local(end, tz).year:
-        return f"{day_label(p)} {p:%H:%M}"
-    return f"{p.day} {p:%b %H:%M}"
+        return tr.date_time(p)
+    return tr.day_month_time(p)
 
 
-def health_status(h: FeedHealth, tz: ZoneInfo, end: datetime) -> str:
+def health_status(tr: Translator, h: FeedHealth, tz: ZoneInfo, end: datetime) -> str:
     error = clip(clean_line(h.last_error or ""), ERROR_CHARS)
     if h.disabled:
-        return f"disabled: {error}" if error else "disabled"
+        return tr._("disabled: %(error)s", error=error) if error else tr._("disabled")
     if h.consecutive_failures:
-        times = f"failed {h.consecutive_failures}×"
-        return f"{times}: {error}" if error else times
+        n = h.consecutive_failures
+        if error:
+            return tr.n_("failed %(num)s×: %(error)s", "failed %(num)s×: %(error)s", n, error=error)
+        return tr.n_("failed %(num)s×", "failed %(num)s×", n)
     if h.last_success is None:
-        return "never fetched successfully"
-    return f"no new fetch since {published_label(h.last_success, tz, end)}"
+        return tr._("never fetched successfully")
+    return tr._("no new fetch since %(time)s", time=published_label(tr, h.last_success, tz, end))
+
+
+def health_counts(tr: Translator, failing: int, quiet: int) -> str:
+    """ "2 failing, 1 quiet" (a zero count is left out)."""
+    parts = [
+        tr._("%(num)s failing", num=tr.number(failing)) if failing else "",
+        tr._("%(num)s quiet", num=tr.number(quiet)) if quiet else "",
+    ]
+    return tr.join(p for p in parts if p)
+
+
+def summary_line(tr: Translator, period: str, articles: int, outlets: int, failing: int) -> str:
+    """One line under the headline: period, how many outlets, how complete."""
+    parts = [period]
+    if articles:
+        parts.append(tr.n_("%(num)s outlet", "%(num)s outlets", outlets))
+    if failing:
+        parts.append(tr.n_("%(num)s feed failing", "%(num)s feeds failing", failing))
+    return " · ".join(parts)
 
 
 def coverage_views(coverage: tuple[Coverage, ...], link: str | None) -> tuple[CoverageView, ...]:
@@ -197,15 +219,17 @@ def coverage_views(coverage: tuple[Coverage, ...], link: str | None) -> tuple[Co
     )
 
 
-def entry_view(e: DigestEntry, number: int, tz: ZoneInfo, end: datetime) -> EntryView:
+def entry_view(
+    tr: Translator, e: DigestEntry, number: int, tz: ZoneInfo, end: datetime
+) -> EntryView:
     return EntryView(
         item_ids=(e.item_id, *e.merged_item_ids),
         number=number,
-        title=clip(e.title, TITLE_CHARS),
+        title=clip(e.title, TITLE_CHARS) or tr._(UNTITLED),
         link=web_link(e.link),
         outlet=e.outlet,
         lang=e.lang or "",
-        published=published_label(e.published, tz, end),
+        published=published_label(tr, e.published, tz, end),
         snippet=tuple(segments(e.snippet, e.highlights)),
         also_covered_by=coverage_views(e.also_covered_by, e.link),
         more_from_outlet=coverage_views(e.more_from_outlet, e.link),
@@ -215,7 +239,12 @@ def entry_view(e: DigestEntry, number: int, tz: ZoneInfo, end: datetime) -> Entr
     )
 
 
-def digest_view(digest: Digest) -> DigestView:
+def digest_title(tr: Translator, digest: Digest) -> str:
+    """The destination's `title`, else "Vietnam–Japan" in the reader's language."""
+    return digest.title or tr._(DEFAULT_TITLE)
+
+
+def digest_view(digest: Digest, tr: Translator) -> DigestView:
     tz = ZoneInfo(digest.timezone)
     end = digest.period_end
     number = 0
@@ -224,7 +253,7 @@ def digest_view(digest: Digest) -> DigestView:
         views = []
         for e in g.entries:
             number += 1
-            views.append(entry_view(e, number, tz, end))
+            views.append(entry_view(tr, e, number, tz, end))
         groups.append(
             GroupView(name=clean_line(g.name), entries=tuple(views), heading=clean_line(g.heading))
         )
@@ -232,43 +261,53 @@ def digest_view(digest: Digest) -> DigestView:
     fired = Counter(r for e in entries for r in e.rules)
     named = dict(digest.rule_titles)
     outlets = {e.outlet for e in entries} | {c.outlet for e in entries for c in e.also}
-    counts = counts_label(len(entries), digest.articles)
-    part = part_suffix(digest)
+    counts = counts_label(tr, len(entries), digest.articles)
+    title = digest_title(tr, digest)
+    period = period_label(tr, digest.period_start, end, tz, since=digest.since)
+    health = tuple(
+        HealthView(
+            name=clean_line(h.name) or clean_line(h.url),
+            url=h.url,
+            status=health_status(tr, h, tz, end),
+            failing=h.is_failing,
+        )
+        for h in digest.source_health
+    )
+    failing = sum(1 for h in health if h.failing)
     return DigestView(
         key=digest.key,
-        title=digest.title,
-        headline=f"{digest.title}: {counts}{part}",
+        locale=tr.locale,
+        title=title,
+        headline=tr._("%(title)s: %(counts)s", title=title, counts=counts)
+        + part_suffix(tr, digest.part, digest.parts),
         counts=counts,
         count=digest.articles,
         stories=len(entries),
         outlets=len(outlets),
-        period=period_label(digest.period_start, end, tz, since=digest.since),
+        period=period,
         timezone=digest.timezone,
-        date=day_label(local(end, tz)),
+        date=tr.date(local(end, tz)),
+        dated=dated_headline(tr, title, counts, tr.date(local(end, tz))),
         groups=tuple(groups),
         rules_fired=tuple((named.get(r) or r, fired.get(r, 0)) for r in digest.rules_fired),
+        health=health,
+        summary=summary_line(tr, period, digest.articles, len(outlets), failing),
+        health_counts=health_counts(tr, failing, len(health) - failing),
+        part_label=part_label(tr, digest.part, digest.parts),
         part=digest.part,
         parts=digest.parts,
         missed_url=digest.missed_url,
-        health=tuple(
-            HealthView(
-                name=clean_line(h.name) or clean_line(h.url),
-                url=h.url,
-                status=health_status(h, tz, end),
-                failing=h.is_failing,
-            )
-            for h in digest.source_health
-        ),
     )
 
 
-def part_suffix(digest: Digest) -> str:
-    return f" (part {digest.part} of {digest.parts})" if digest.parts > 1 else ""
-
-
-def subject_line(digest: Digest, *, prefix: str = "") -> str:
+def subject_line(digest: Digest, tr: Translator, *, prefix: str = "") -> str:
     """'Vietnam–Japan: 5 stories · 7 articles — 23 Nov 2026 (part 1 of 2)', safe for a mail header
     (one line, no controls)."""
-    view_date = day_label(local(digest.period_end, ZoneInfo(digest.timezone)))
-    counts = counts_label(len(digest.entries), digest.articles)
-    return clean_line(f"{prefix}{digest.title}: {counts} — {view_date}{part_suffix(digest)}")
+    view_date = tr.date(local(digest.period_end, ZoneInfo(digest.timezone)))
+    counts = counts_label(tr, len(digest.entries), digest.articles)
+    subject = dated_headline(tr, digest_title(tr, digest), counts, view_date)
+    return clean_line(prefix + subject + part_suffix(tr, digest.part, digest.parts))
+
+
+def dated_headline(tr: Translator, title: str, counts: str, date: str) -> str:
+    return tr._("%(title)s: %(counts)s — %(date)s", title=title, counts=counts, date=date)

@@ -75,8 +75,8 @@ class AppriseNotifier(Channel[AppriseOptions]):
 
     def send(self, digest: Digest) -> None:
         apprise = load_apprise(self.name)
-        text = defuse_mentions(render_text(digest))
-        title = defuse_mentions(subject_line(digest))
+        text = defuse_mentions(render_text(digest, self.tr))
+        title = defuse_mentions(subject_line(digest, self.tr))
         targets = []
         for n, url in enumerate(self.options.urls, 1):
             # the URL holds the service's credentials: name it by position only

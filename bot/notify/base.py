@@ -25,6 +25,7 @@ import httpx
 
 from bot.config import DestinationConfig, DestinationOptions
 from bot.errors import ConfigError
+from bot.i18n import load_translator
 from bot.models import Digest
 
 Sleep = Callable[[float], None]
@@ -57,6 +58,8 @@ class Notifier(ABC):
                 f"destination {destination.name!r}: options are not {self.options_type.__name__}"
             )
         self.destination = destination
+        # every channel writes in its destination's language (bot.i18n): made once, used per send
+        self.tr = load_translator(destination.locale)
         self.http = http
         self.sleep = sleep
         self.stream = stream if stream is not None else sys.stdout

@@ -22,5 +22,5 @@ class ConsoleNotifier(Channel[ConsoleOptions]):
     def send(self, digest: Digest) -> None:
         # the digest model holds no control characters, so feed text cannot emit escape sequences
         mark = BOLD_YELLOW if self.wants_color() else PLAIN_MARK
-        self.stream.write(render_text(digest, mark=mark))
+        self.stream.write(render_text(digest, self.tr, mark=mark))
         self.stream.flush()

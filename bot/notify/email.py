@@ -38,6 +38,7 @@ from bot.digest.split import split_digest
 from bot.digest.text import clean_line, clip
 from bot.digest.view import subject_line
 from bot.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
+from bot.i18n import Translator
 from bot.models import Digest
 from bot.notify.base import Channel, Part, Sleep
 
@@ -59,10 +60,10 @@ def message_id(key: str, from_addr: str, *, part: int = 0) -> str:
     return f"<digest.{hashlib.sha256(seed.encode()).hexdigest()[:32]}@{domain}>"
 
 
-def build_message(digest: Digest, *, options: EmailOptions) -> EmailMessage:
+def build_message(digest: Digest, tr: Translator, *, options: EmailOptions) -> EmailMessage:
     msg = EmailMessage(policy=policy.SMTP)
     # subject_line flattens every line break and control character: feed text never makes a header
-    msg["Subject"] = subject_line(digest, prefix=options.subject_prefix)
+    msg["Subject"] = subject_line(digest, tr, prefix=options.subject_prefix)
     msg["From"] = options.from_addr
     msg["To"] = ", ".join(options.to)
     msg["Date"] = format_datetime(digest.period_end)
@@ -77,8 +78,12 @@ def build_message(digest: Digest, *, options: EmailOptions) -> EmailMessage:
         msg["Message-ID"] = message_id(digest.key, options.from_addr)
     msg["X-Newsbot-Digest-Key"] = clean_line(digest.key)
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation auto-replies to the bot
-    msg.set_content(render_text(digest, templates_dir=options.templates_dir))
-    msg.add_alternative(render_html(digest, templates_dir=options.templates_dir), subtype="html")
+    msg.set_content(render_text(digest, tr, templates_dir=options.templates_dir))
+    msg.add_alternative(
+        render_html(digest, tr, templates_dir=options.templates_dir), subtype="html"
+    )
+    # RFC 3282; set once the parts exist (making them moves every Content-* header into them)
+    msg["Content-Language"] = tr.locale
     return msg
 
 
@@ -113,7 +118,7 @@ class EmailNotifier(Channel[EmailOptions]):
         n = 1
         while True:
             pieces = split_digest(digest, n)
-            raw = [build_message(p, options=self.options).as_bytes() for p in pieces]
+            raw = [build_message(p, self.tr, options=self.options).as_bytes() for p in pieces]
             biggest = max(len(r) for r in raw)
             if biggest <= limit or len(pieces) < n:  # fits, or no entry left to move
                 return [Part(r, p.item_ids) for r, p in zip(raw, pieces, strict=True)]

@@ -41,10 +41,10 @@ class FileNotifier(Channel[FileOptions]):
     def render(self, digest: Digest) -> str:
         fmt = self.options.format
         if fmt == "json":
-            return render_json(digest)
+            return render_json(digest, self.tr)
         if fmt == "text":
-            return render_text(digest)
-        return render_html(digest)
+            return render_text(digest, self.tr)
+        return render_html(digest, self.tr)
 
     def send(self, digest: Digest) -> None:
         target = digest_path(self.options.dir, digest.key, self.options.format)

@@ -76,7 +76,7 @@ class SlackNotifier(Channel[SlackOptions]):
     def split(self, digest: Digest) -> list[Part]:
         return [
             Part(json.dumps(p.payload, ensure_ascii=False).encode(), p.items)
-            for p in slack_parts(digest)
+            for p in slack_parts(digest, self.tr)
         ]
 
     def send(self, digest: Digest) -> None:

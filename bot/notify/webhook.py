@@ -33,7 +33,7 @@ class WebhookNotifier(Channel[WebhookOptions]):
     options_type = WebhookOptions
 
     def body(self, digest: Digest) -> bytes:
-        return json.dumps(digest_payload(digest), ensure_ascii=False).encode("utf-8")
+        return json.dumps(digest_payload(digest, self.tr), ensure_ascii=False).encode("utf-8")
 
     def headers(self, digest: Digest, body: bytes) -> dict[str, str]:
         headers = {

@@ -18,14 +18,15 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from bot.errors import RuleError
+from bot.i18n import LocalText
 from bot.rules.engine import Prepared, RuleSet, Trace
 from bot.rules.files import load_files
 from bot.rules.model import Example, Rule
 from bot.rules.text import plain_text
 
 
-def rule_titles(ruleset: RuleSet) -> dict[str, str]:
-    """Digest section headings: each rule's `title:`, for the rules that have one."""
+def rule_titles(ruleset: RuleSet) -> dict[str, LocalText]:
+    """Digest section headings: each rule's `title:` (per language), for the rules that have one."""
     return {r.name: r.title for r in ruleset.rules if r.title}
 
 

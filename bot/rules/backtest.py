@@ -24,6 +24,7 @@ class BacktestRow:
     delivered: bool  # reached at least one destination (or is queued for one)
     matches: tuple[RuleMatch, ...] = ()  # what the current rules match, to queue it (--deliver)
     seen_at: datetime | None = None  # published, else fetched: for a maximum age
+    feed_url: str = ""  # the feed it came from (as configured)
 
     @property
     def is_added(self) -> bool:
@@ -82,6 +83,7 @@ def backtest(store: Store, ruleset: RuleSet, *, since: datetime | None) -> Backt
                     delivered=row["id"] in delivered,
                     matches=tuple(RuleMatch.of(r) for r in results),
                     seen_at=dt(row["published_at"]) or dt(row["fetched_at"]),
+                    feed_url=row["feed_url"],
                 )
             )
     return Backtest(len(rows), tuple(diffs))

@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from bot.errors import RuleError
+from bot.i18n import LOCALES, LocalText
 from bot.rules.model import FIELDS, OPS, Example, Group, Near, Node, Op, Rule, Term, TermRef
 from bot.rules.ops import ANY, operator, positive_refs
 from bot.rules.text import fold_term, has_cjk, is_word_char, normalize_term
@@ -216,8 +217,15 @@ class _File:
             line=m["name"].start_mark.line + 1,
             col=m["name"].start_mark.column + 1,
             positive=tuple(positive),
-            title=self.string(m["title"], "title") if "title" in m else "",
+            title=self.title(m["title"]) if "title" in m else LocalText(),
         )
+
+    def title(self, node: yaml.Node) -> LocalText:
+        """`title: "..."`, or one per language: `title: {en: "...", vi: "...", ja: "...", id: "..."}`."""
+        if not isinstance(node, yaml.MappingNode):
+            return LocalText.of(self.string(node, "title"))
+        m = self.mapping(node, "title", LOCALES)
+        return LocalText.of({k: self.string(v, f"title.{k}") for k, v in m.items()})
 
     def examples(self, node: yaml.Node) -> tuple[tuple[Example, ...], tuple[Example, ...]]:
         m = self.mapping(node, "examples", ("match", "no_match"))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, get_args
+
+from bot.i18n import LocalText
 
 FIELDS: tuple[str, ...] = ("title", "summary", "content")
 #: the group operators; what each means and compiles into: bot/rules/ops.py
@@ -89,7 +91,8 @@ class Rule:
     line: int  # of the rule's name, for messages
     col: int
     positive: tuple[TermRef, ...]  # term uses outside `none:` — they score and highlight
-    title: str = ""  # the heading of the rule's section in digests; the name when empty
+    # the heading of the rule's section in digests, per language; the name when empty
+    title: LocalText = field(default_factory=LocalText)
 
     def wants_lang(self, lang: str | None) -> bool:
         if not self.lang or not lang:
