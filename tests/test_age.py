@@ -213,7 +213,7 @@ def test_a_fresh_state_delivers_only_what_is_new_and_says_what_it_held_back(
         err = capsys.readouterr().err
         assert 'feed_held_back feed="Harbour Courier" held_back=3 reason=max_age' in err
         assert 'feed_held_back feed="Delta Wire" held_back=2 reason=max_age' in err
-        assert "held back 5 older than max_age" in err
+        assert "held back 5 as backlog (older than max_age" in err
 
         # the two matching stories of the last three days reach Slack and the archive; the future
         # one is dated now; nothing older, nothing undated from the first poll
@@ -238,7 +238,10 @@ def test_a_fresh_state_delivers_only_what_is_new_and_says_what_it_held_back(
         assert main(["--config", str(cfg), "status"]) == 0
         shown = capsys.readouterr().out
         assert "Harbour Courier: last success" in shown
-        assert "held back 3 (older than max_age 3d when first seen; 2 matched a rule)" in shown
+        assert (
+            "held back 3 as backlog (older than max_age 3d when first seen, or undated on the first poll; 2 matched a rule)"
+            in shown
+        )
 
         # later: a new undated story counts as published now; an old story surfacing late is
         # held back like any backlog
@@ -249,7 +252,7 @@ def test_a_fresh_state_delivers_only_what_is_new_and_says_what_it_held_back(
             *COURIER, ("Japan, Vietnam signed a rail deal", "https://c.example/8", 30 * DAY),
         ]))  # fmt: skip
         assert main(["--config", str(cfg), "once"]) == 0
-        assert "held back 1 older than max_age" in capsys.readouterr().err
+        assert "held back 1 as backlog (older than max_age" in capsys.readouterr().err
         new = [e for e in archived(tmp_path) if e not in entries]
         assert [(e["link"], e["outlet"]) for e in new] == [("https://w.example/3", "Delta Wire")]
         assert "rail deal" not in json.dumps(slack.payloads, ensure_ascii=False)

@@ -61,7 +61,7 @@ def test_text_has_header_items_and_footer_in_destination_timezone() -> None:
     assert "*東京*とハノイ" in text  # highlighted term
     assert "Matches per topic: oda (1), vn-jp (1)" in text
     assert "Down Daily: failed 4×: fetch: 503" in text
-    assert "Times in Asia/Ho_Chi_Minh" in text
+    assert "All times are Vietnam Time (GMT+7)." in text
     assert "desk:2026" not in text  # the key is metadata, not reading matter
 
 

@@ -98,7 +98,7 @@ def _summary(report: CycleReport, *, quiet: bool) -> None:
         f"{poll.new} new, {poll.matched} matched in {poll.elapsed:.1f}s; "
         f"delivered: {sent or 'nothing'}"
         + (
-            f"; held back {poll.held_back} older than max_age (see status)"
+            f"; held back {poll.held_back} as backlog (older than max_age; see status)"
             if poll.held_back
             else ""
         ),

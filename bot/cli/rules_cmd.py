@@ -10,14 +10,12 @@ import argparse
 import asyncio
 import json
 import sys
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.cli.common import config_from_args, open_store, optional_config
+from bot.cli.common import optional_config
 from bot.cli.rules_view import BAD, BOLD, DIM, OK, highlighted, paint, print_trace, result_json
-from bot.config import parse_duration
-from bot.models import Document, utcnow
+from bot.models import Document
 from bot.rules import RuleSet, load_rules, load_some_rules
 from bot.rules.model import FIELDS
 from bot.rules.reason import reason
@@ -99,32 +97,10 @@ def register(sub: Any) -> None:
     _rules_option(suggest)
     suggest.set_defaults(func=run_suggest)
 
-    backtest = actions.add_parser(
-        "backtest",
-        help="re-run the rules over stored items: what would be added or dropped",
-        description="Re-run the current rules over items already stored and show what would now "
-        "be added or dropped compared with what was matched and delivered, before an edit goes live.",
-    )
-    backtest.add_argument("--since", default="7d", help="items fetched in this window (default 7d)")
-    _rules_option(backtest)
-    backtest.add_argument("--json", action="store_true", help="machine-readable output")
-    backtest.add_argument(
-        "--deliver",
-        action="store_true",
-        help="queue for delivery the items the rules now match that were never sent anywhere "
-        "(after fixing broken rules); the next digest carries them",
-    )
-    backtest.add_argument(
-        "--max-age",
-        metavar="DURATION",
-        help="with --deliver: leave alone items published longer ago than this (e.g. 3d, or "
-        "off; default: each feed's max_age, else [fetch] max_age)",
-    )
-    backtest.set_defaults(func=run_backtest)
-
-    from bot.cli import rules_eval
+    from bot.cli import rules_backtest, rules_eval
     from bot.cli.review_cmd import register_review
 
+    rules_backtest.register(actions, _rules_option)
     register_review(actions)
     rules_eval.register(actions, _rules_option)
 
@@ -287,67 +263,4 @@ def run_suggest(args: argparse.Namespace) -> int:
             print(f"  ({_NO_SEGMENTER[lang]}; pip install 'newsbot[words]' for every word)")
         for s in items:
             print(f"  {s.phrase!r:40}  x{s.count} in {s.files} file(s)")
-    return 0
-
-
-# ------------------------------------------------------------------------------ backtest
-
-
-def run_backtest(args: argparse.Namespace) -> int:
-    from bot.rules.backtest import as_json, backtest
-
-    config = config_from_args(args, sends=False)
-    rs = load_rules(args.paths or list(config.rules.paths))
-    try:
-        window = parse_duration(args.since)
-        given = args.max_age and (None if args.max_age == "off" else parse_duration(args.max_age))
-    except ValueError as exc:
-        print(f"newsbot: rules: --since/--max-age: {exc}", file=sys.stderr)
-        return 2
-    from bot.cli.review_cmd import feedback_scores, scores_json, scores_line
-
-    now = utcnow()
-    since = now - timedelta(seconds=window)
-    with open_store(config.state.path) as store:
-        result = backtest(store, rs, since=since)
-        votes = feedback_scores(store, rs, since)
-        queued = None
-        if args.deliver:
-            from bot.requeue import queue_backtest
-
-            ages = {f.url: f.max_age for f in config.feeds}
-
-            def max_age(url: str) -> float | None:
-                if args.max_age:
-                    return given or None
-                return ages.get(url, config.fetch.max_age)
-
-            queued = queue_backtest(store, result, destinations=config.destinations, now=now,
-                                    max_age=max_age)  # fmt: skip
-    if queued is not None:  # on stderr beside --json's document
-        old = f"; {queued.too_old} older than --max-age left alone" if queued.too_old else ""
-        print(f"queued {queued.items} item(s) for delivery ({queued.deliveries} deliveries){old}",
-              file=sys.stderr if args.json else sys.stdout)  # fmt: skip
-    if args.json:
-        print(as_json(result, feedback=scores_json(votes)))
-        return 0
-    print(
-        f"{result.items} stored items since {args.since}: {len(result.added)} would be added, "
-        f"{len(result.dropped)} dropped, {len(result.changed)} matched by other rules"
-    )
-    if votes.relevant or votes.not_relevant or votes.missed:  # only where readers voted
-        print(scores_line(votes))
-    for title, rows in (
-        ("ADDED", result.added),
-        ("DROPPED", result.dropped),
-        ("CHANGED", result.changed),
-    ):
-        for r in rows:
-            was = "delivered" if r.delivered else "not delivered"
-            print(f"  {title:8} {r.title}  [{r.outlet}]  ({was})")
-            print(
-                f"           before: {', '.join(r.before) or '-'}  now: {', '.join(r.after) or '-'}"
-            )
-            if r.link:
-                print(f"           {r.link}")
     return 0

@@ -146,8 +146,9 @@ def render(report: StatusReport) -> str:
         )
         if f.held_back:
             lines.append(
-                f"           held back {f.held_back} (older than max_age {f.max_age} when first "
-                f"seen; {f.held_back_matched} matched a rule): stored, not delivered"
+                f"           held back {f.held_back} as backlog (older than max_age {f.max_age} when "
+                f"first seen, or undated on the first poll; {f.held_back_matched} matched a rule): "
+                "stored, not delivered"
             )
         if f.last_error and f.is_failing:
             lines.append(f"           last error: {f.last_error}")

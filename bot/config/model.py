@@ -25,7 +25,7 @@ def parse_duration(value: str | int | float) -> float:
         return float(value)
     m = _DURATION.match(value)
     if not m:
-        raise ValueError(f"not a duration: {value!r} (write e.g. 30s, 15m, 1h)")
+        raise ValueError(f"not a duration: {value!r} (a number and a unit: 30s, 15m, 1h, 3d)")
     return float(m.group(1)) * _UNITS[m.group(2)]
 
 
