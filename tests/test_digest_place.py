@@ -142,3 +142,29 @@ def test_the_shipped_rules_never_show_generic_words_as_reasons(rules: RuleSet) -
     ):
         shown = {text[s:e] for s, e in rules.highlight(text, rules.names)}
         assert shown and not shown & generic, (text, shown)
+
+
+# (lang, title, summary, the rules it must be filed under one of): the catch-all has hits in the
+# title (the pairing, "kerja sama") while the topic rules have theirs only in the summary
+TOPIC_IN_THE_TEXT = [
+    ('en', 'Japan to fund 5 projects in Osaka under Vietnam partnership',
+     'Japan will fund 5 infrastructure projects in Osaka, JICA said, in a new ODA package agreed with Vietnam.',
+     {'vn-jp-aid', 'vn-jp-economy'}),
+    ('id', 'Vietnam dan Jepang perluas kerja sama maritim',
+     'Kementerian luar negeri Vietnam dan Jepang menyepakati kerja sama maritim baru di Laut China Selatan.',
+     {'vn-jp-security'}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("n", range(len(TOPIC_IN_THE_TEXT)))
+def test_the_catch_all_never_takes_an_article_a_topic_rule_matched(rules: RuleSet, n: int) -> None:
+    lang, title, summary, topics = TOPIC_IN_THE_TEXT[n]
+    found = rules.match(Document(title=title, summary=summary, lang=lang))
+    assert {"vietnam-japan", *topics} <= {r.rule for r in found}  # contested by the catch-all
+    item = PendingItem(
+        item_id=n, title=title, link=f"https://news.example/t{n}", canonical_link=None,
+        feed_url="https://news.example/rss", outlet="Desk", lang=lang, published=NOW,
+        fetched_at=NOW, summary=summary, content="",
+        matches=tuple(RuleMatch.of(r) for r in found),
+    )  # fmt: skip
+    assert placed(rules, [item])[n] in topics
