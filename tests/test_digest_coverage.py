@@ -118,7 +118,7 @@ def test_slack_links_every_article_and_counts_stories_and_articles(tmp_path: Pat
     assert sorted(found) == sorted(links)  # every article linked, none twice
     assert "50 stories · 220 articles" in payloads[0]["blocks"][0]["text"]["text"]
     assert "+3 more from State Wire" in text and "Also covered by <https://delta" in text
-    assert "Vietnam–Japan ties (50)" in text  # the footer names the rule by its title
+    assert "*Vietnam–Japan ties* · 50" in text  # the section is headed by the rule's title
 
 
 def test_email_html_and_text_link_every_article(tmp_path: Path) -> None:
@@ -173,7 +173,7 @@ def test_webhook_json_passes_only_web_links() -> None:
     assert sorted(links, key=str) == sorted([None, None, "https://ok.example/1"], key=str)
 
 
-def test_first_digest_says_since_when_and_footer_uses_rule_titles() -> None:
+def test_first_digest_says_since_when_and_sections_use_rule_titles() -> None:
     from bot.digest import build_digest
     from bot.digest.render import render_text
 
@@ -187,7 +187,7 @@ def test_first_digest_says_since_when_and_footer_uses_rule_titles() -> None:
     )
     text = render_text(d, EN)
     assert text.splitlines()[1].startswith("since 23 Nov 2026 08:00")  # fetched 01:00 UTC
-    assert "Matches per topic: Vietnam–Japan ties (1)" in text and "desk:first" not in text
+    assert "== Vietnam–Japan ties (1) ==" in text and "desk:first" not in text
 
 
 # ------------------------------------------------------------------------------ Apprise targets

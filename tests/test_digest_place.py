@@ -8,6 +8,8 @@ others, and its snippet must highlight only what filed it there.
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -168,3 +170,31 @@ def test_the_catch_all_never_takes_an_article_a_topic_rule_matched(rules: RuleSe
         matches=tuple(RuleMatch.of(r) for r in found),
     )  # fmt: skip
     assert placed(rules, [item])[n] in topics
+
+
+def test_the_counts_a_reader_sees_are_the_sections_and_add_up(rules: RuleSet) -> None:
+    from bot.digest.render import digest_payload, render_html, render_text
+    from bot.digest.slack import slack_messages
+    from bot.i18n import load_translator
+    from bot.rules import rule_titles
+
+    items = [pending(rules, n) for n in range(len(ARTICLES))]
+    assert sum(len(i.matches) for i in items) > len(items)  # stories match several rules
+    d = build_digest(destination=DEST, items=items, key="k", period_start=None, period_end=NOW,
+                     highlight=rules.highlight, titles=rule_titles(rules))  # fmt: skip
+    for locale in ("en", "vi", "ja", "id"):
+        tr = load_translator(locale)
+        text = render_text(d, tr)
+        shown = [int(n) for n in re.findall(r"^== .* \((\d+)\) ==$", text, re.M)]
+        assert len(shown) == len(d.groups) and sum(shown) == len(d.entries) == len(items)
+        # no second tally per rule in any channel's visible text: it named sections the digest
+        # does not have and added up to more than the stories
+        slack = json.dumps(slack_messages(d, tr), ensure_ascii=False)
+        for visible in (text, render_html(d, tr), slack):
+            for rule in rules.names:  # headings are in the destination's locale (en)
+                assert visible.count(rule_titles(rules)[rule].get("en")) == (
+                    rule in {g.name for g in d.groups}
+                ), (locale, rule)
+        doc = digest_payload(d, tr)
+        assert [g["count"] for g in doc["groups"]] == [len(g["item_ids"]) for g in doc["groups"]]
+        assert sum(g["count"] for g in doc["groups"]) == doc["stories"] == len(items)

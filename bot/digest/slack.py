@@ -154,10 +154,6 @@ def block_chars(block: Block) -> int:
 
 def footer_blocks(view: DigestView, tr: Translator) -> list[Block]:
     lines: list[str] = []
-    if view.rules_fired:
-        fired = tr.join(f"{escape(r)} ({tr.number(n)})" for r, n in view.rules_fired)
-        topics = escape(tr._("Matches per topic:"))
-        lines.append(f"*{topics}* {fired}")
     health = escape(tr._("Source health:"))
     if view.health:
         lines.append(f"*{health}* {escape(view.health_counts)}")
