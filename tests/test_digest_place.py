@@ -198,3 +198,25 @@ def test_the_counts_a_reader_sees_are_the_sections_and_add_up(rules: RuleSet) ->
         doc = digest_payload(d, tr)
         assert [g["count"] for g in doc["groups"]] == [len(g["item_ids"]) for g in doc["groups"]]
         assert sum(g["count"] for g in doc["groups"]) == doc["stories"] == len(items)
+
+
+def test_place_names_pair_the_story_but_are_not_shown_as_its_reason(rules: RuleSet) -> None:
+    for n, city in enumerate(("Osaka", "Da Nang", "Hai Phong")):
+        title = f"Japan to fund {n + 5} projects in {city} under Vietnam partnership"
+        summary = f"Japan will fund infrastructure projects in {city}, JICA said, in a new ODA package."
+        # the place still matches: it is the only name of its side in these headlines
+        alone = {"Osaka": "Vietnamese technical trainees welcomed in Osaka",
+                 "Da Nang": "JICA funds new water plant in Da Nang",
+                 "Hai Phong": "JICA funds new port in Hai Phong"}[city]  # fmt: skip
+        assert rules.match(Document(title=alone, lang="en")), alone
+        found = rules.match(Document(title=title, summary=summary, lang="en"))
+        item = PendingItem(
+            item_id=n, title=title, link=f"https://news.example/p{n}", canonical_link=None,
+            feed_url="https://news.example/rss", outlet="Desk", lang="en", published=NOW,
+            fetched_at=NOW, summary=summary, content="", matches=tuple(RuleMatch.of(r) for r in found),
+        )  # fmt: skip
+        d = build_digest(destination=DEST, items=[item], key="k", period_start=None, period_end=NOW,
+                         highlight=rules.highlight)  # fmt: skip
+        [e] = d.entries
+        shown = {e.snippet[s:t] for s, t in e.highlights}
+        assert city in e.snippet and city not in shown and {"JICA", "ODA"} <= shown, shown
