@@ -203,7 +203,9 @@ def test_the_counts_a_reader_sees_are_the_sections_and_add_up(rules: RuleSet) ->
 def test_place_names_pair_the_story_but_are_not_shown_as_its_reason(rules: RuleSet) -> None:
     for n, city in enumerate(("Osaka", "Da Nang", "Hai Phong")):
         title = f"Japan to fund {n + 5} projects in {city} under Vietnam partnership"
-        summary = f"Japan will fund infrastructure projects in {city}, JICA said, in a new ODA package."
+        summary = (
+            f"Japan will fund infrastructure projects in {city}, JICA said, in a new ODA package."
+        )
         # the place still matches: it is the only name of its side in these headlines
         alone = {"Osaka": "Vietnamese technical trainees welcomed in Osaka",
                  "Da Nang": "JICA funds new water plant in Da Nang",
