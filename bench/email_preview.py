@@ -27,6 +27,13 @@ from bot.models import Digest, FeedHealth, PendingItem, RuleMatch
 from bot.rules import load_rules, rule_titles
 
 END = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+#: where each language's desk sits: its digests are in its zone (the footer names it as the desk does)
+DESK_ZONES = {
+    "en": "Asia/Ho_Chi_Minh",
+    "vi": "Asia/Ho_Chi_Minh",
+    "ja": "Asia/Tokyo",
+    "id": "Asia/Jakarta",
+}
 #: the default rules' titles in every language, read from the shipped rule files
 TITLES = rule_titles(load_rules([Path(__file__).resolve().parents[1] / "rules"]))
 
@@ -64,7 +71,7 @@ def sample(locale: str = "en") -> Digest:
                         last_success=END - timedelta(days=2), consecutive_failures=6,
                         last_error="fetch: 503 Service Unavailable for https://riverpost.example/rss")  # fmt: skip
     dest = DestinationConfig(name="desk-mail", type="console", options=ConsoleOptions(),
-                             timezone="Asia/Ho_Chi_Minh", locale=locale)  # fmt: skip
+                             timezone=DESK_ZONES[locale], locale=locale)  # fmt: skip
     return build_digest(destination=dest, items=items, key="desk-mail:2026-11-23T01:00:00+00:00",
                         period_start=END - timedelta(days=1), period_end=END, health=(health,),
                         titles=TITLES)  # fmt: skip

@@ -20,9 +20,11 @@ from datetime import datetime
 from io import BytesIO
 from pathlib import Path
 from typing import Final
+from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_skeleton, format_time
+from babel.core import get_global
+from babel.dates import format_skeleton, format_time, get_timezone_location, get_timezone_name
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -45,6 +47,11 @@ _DATES: Final = {
 # the 24-hour clock as each desk writes it: "08:00"; Japanese "8:00"; Indonesian "08.00" (CLDR's
 # own Hm pattern, except that Vietnamese papers pad the hour where CLDR has "H:mm")
 _TIMES: Final = {"en": "HH:mm", "vi": "HH:mm", "ja": "H:mm", "id": "HH.mm"}
+# A desk in its own country names its zone bare: a Japanese one writes "日本時間" (not "JST" and no
+# offset), an Indonesian one "WIB" / "WITA" / "WIT" (CLDR's short name); elsewhere the name gets its offset.
+# what follows a label's colon: a space, except after Japanese "：", which is full-width already
+_LABEL_GAP: Final = {"en": " ", "vi": " ", "ja": "", "id": " "}
+_AT_HOME: Final = {"ja": ("JP", "long"), "id": ("ID", "short")}
 
 
 def N_(message: str) -> str:
@@ -125,9 +132,65 @@ class Translator:
     def day_month_time(self, dt: datetime) -> str:
         return self._("%(date)s %(time)s", date=self.day_month(dt), time=self.time(dt))
 
+    @property
+    def label_gap(self) -> str:
+        """What goes between "Source health:" and its value (nothing after a full-width "：")."""
+        return _LABEL_GAP[self.locale]
+
+    def counted(self, name: str, num: int) -> str:
+        """ "Investment (3)"; Japanese "投資（3）"."""
+        return name + self._(" (%(num)s)", num=self.number(num))
+
+    def zone(self, tz: str, at: datetime) -> str:
+        """The time zone `tz` as a desk writes it, at the moment `at` (so summer time is right):
+        en "Vietnam Time (GMT+7)", "British Time (GMT+1)"; vi "giờ Việt Nam (GMT+7)"; ja "日本時間",
+        "ベトナム時間（GMT+7）"; id "WIB", "Waktu Vietnam (GMT+7)"; "UTC" everywhere."""
+        local = at.astimezone(ZoneInfo(tz))
+        if get_timezone_name(local, "short", locale=self.cldr) == "UTC":
+            return "UTC"
+        name = zone_name(local, self.cldr)
+        if self.locale == "vi":  # CLDR's standalone "Giờ …" is "giờ …" inside the footer's sentence
+            name = name[:1].lower() + name[1:]
+        home, width = _AT_HOME.get(self.locale, (None, ""))
+        if home is not None and zone_territory(tz) == home:
+            short = get_timezone_name(local, "short", locale=self.cldr)
+            return short if width == "short" and short.isalpha() else name
+        return self._("%(zone)s (%(offset)s)", zone=name, offset=gmt_offset(local))
+
     def join(self, parts: Iterable[str]) -> str:
         """A run-on list: "a, b, c" (Japanese "a、b、c")."""
         return self.pgettext("list separator", ", ").join(parts)
+
+
+def zone_territory(tz: str) -> str | None:
+    """The country of an IANA zone ("JP" for Asia/Tokyo), old names included (Asia/Saigon)."""
+    canonical = get_global("zone_aliases").get(tz, tz)
+    territory = get_global("zone_territories").get(canonical)
+    return str(territory) if territory else None
+
+
+def zone_name(local: datetime, cldr: Locale) -> str:
+    """CLDR's name for the zone of `local` that reads best in a sentence: the generic name where the
+    zone has one ("Japan Time", "British Time"), else its country's ("Vietnam Time"), else, for a
+    country with several zones, the zone's own ("Western Indonesia Time")."""
+    generic = get_timezone_name(local, "long", zone_variant="generic", locale=cldr)
+    if not generic.startswith("GMT"):
+        return generic
+    country = get_timezone_location(local, locale=cldr)
+    if "(" not in country and "（" not in country:
+        return country
+    return get_timezone_name(local, "long", locale=cldr)
+
+
+def gmt_offset(local: datetime) -> str:
+    """ "GMT+7", "GMT-4", "GMT+5:30", "GMT" as desks write it (not CLDR's "GMT+07:00")."""
+    offset = local.utcoffset()
+    minutes = int(offset.total_seconds()) // 60 if offset else 0
+    if not minutes:
+        return "GMT"
+    sign = "+" if minutes > 0 else "-"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"GMT{sign}{hours}" + (f":{rest:02d}" if rest else "")
 
 
 def load_translator(locale: str = DEFAULT_LOCALE) -> Translator:

@@ -166,10 +166,11 @@ class Daemon(Upkeep):
         """Readers' feedback service (`[feedback]`), served from this event loop."""
         if self.config.feedback is None:
             return None
-        from bot.feedback.web import FeedbackService, start_service
+        from bot.feedback.web import FeedbackService, desk_locales, start_service
 
         self.feedback = FeedbackService(config=self.config.feedback, store=self.store,
                                         rules=lambda: self.ruleset, fetcher=self.fetcher,
+                                        locales=desk_locales(self.config.destinations),
                                         clock=self.clock)  # fmt: skip
         return await start_service(self.feedback)
 

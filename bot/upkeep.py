@@ -201,8 +201,11 @@ class Upkeep:
                 self.fetcher = await self._open_fetcher(config)
             self._apply(config)  # feeds, destinations; the rest is read from self.config
             if self.feedback is not None and config.feedback is not None:
+                from bot.feedback.web import desk_locales
+
                 # base_url, secret, rate limit; a new listen address waits for a restart
-                self.feedback.reconfigure(config.feedback, fetcher=self.fetcher)
+                self.feedback.reconfigure(config.feedback, fetcher=self.fetcher,
+                                          locales=desk_locales(config.destinations))  # fmt: skip
             self._add_service_jobs()  # heartbeat, watch
             record_reload(self.store, applied=change.applied, needs_restart=change.needs_restart,
                           now=self.clock())  # fmt: skip

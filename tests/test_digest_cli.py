@@ -129,7 +129,7 @@ def test_preview_and_send_in_the_destinations_locale(
     assert capsys.readouterr().out.startswith("Việt Nam – Nhật Bản: 2 bài viết mới\n")
     assert run(cfg, "preview", "-d", "archive", "--locale", "ja", "--format", "html") == 0
     html = capsys.readouterr().out
-    assert '<html lang="ja">' in html and "新着記事 2 件" in html
+    assert '<html lang="ja">' in html and "新着記事2件" in html
     assert run(cfg, "send", "-d", "archive") == 0
     [written] = (tmp_path / "out").iterdir()
     sent = written.read_text(encoding="utf-8")

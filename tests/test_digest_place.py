@@ -185,7 +185,7 @@ def test_the_counts_a_reader_sees_are_the_sections_and_add_up(rules: RuleSet) ->
     for locale in ("en", "vi", "ja", "id"):
         tr = load_translator(locale)
         text = render_text(d, tr)
-        shown = [int(n) for n in re.findall(r"^== .* \((\d+)\) ==$", text, re.M)]
+        shown = [int(n) for n in re.findall(r"^== .*[(（](\d+)[)）] ==$", text, re.M)]
         assert len(shown) == len(d.groups) and sum(shown) == len(d.entries) == len(items)
         # no second tally per rule in any channel's visible text: it named sections the digest
         # does not have and added up to more than the stories

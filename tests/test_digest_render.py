@@ -62,7 +62,7 @@ def test_text_has_header_items_and_footer_in_destination_timezone() -> None:
     assert "== oda (1) ==" in text and "== vn-jp (1) ==" in text  # sections count their stories
     assert "Matches per topic" not in text  # no per-rule tally that need not add up
     assert "Down Daily: failed 4×: fetch: 503" in text
-    assert "Times in Asia/Ho_Chi_Minh" in text
+    assert "All times are Vietnam Time (GMT+7)." in text
     assert "desk:2026" not in text  # the key is metadata, not reading matter
 
 

@@ -131,3 +131,57 @@ def test_backtest_and_status_report_the_votes(
     assert "feedback (last 7 days): 2 relevant, 2 not relevant, 2 missed" in out
     code, out = cli(voted, capsys, "status", "--json")
     assert json.loads(out)["feedback"] == {"relevant": 2, "not_relevant": 2, "missed": 2}
+
+
+CITY_RULES = """\
+aliases:
+  VN: [Vietnam]
+  JP: [Japan, Osaka]
+rules:
+  - name: vn-jp
+    title: Vietnam and Japan, other coverage
+    all: [$VN, $JP]
+  - name: vn-jp-aid
+    title: ODA and aid
+    all: [$VN, $JP, {any: [projects, JICA]}]
+"""
+
+
+def city_vote(store: Store, city: str, verdict: str) -> None:
+    item = FeedbackItem(
+        title=f"Japan to fund projects in {city} under Vietnam partnership",
+        link=f"https://news.example/{city}",
+        summary="JICA will finance the package.",
+        rules=("vn-jp", "vn-jp-aid"),  # both matched; the aid section carried it
+        terms=("Japan", city, "Vietnam", "projects", "JICA"),
+    )
+    store.record_feedback(item, destination="desk-slack", verdict=verdict, note="", now=utcnow())
+
+
+def test_a_vote_goes_to_the_rule_that_delivered_it_and_no_candidate_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with stored_state(tmp_path, monkeypatch, run_once=False) as s:
+        s.rules.write_text(CITY_RULES, encoding="utf-8")
+        with Store(s.state) as store:
+            city_vote(store, "Osaka", "not_relevant")  # a Japanese city: Osaka is a JP term
+            city_vote(store, "Da Nang", "relevant")
+            city_vote(store, "Hai Phong", "relevant")
+        data = review_json(s, capsys)
+        (rule,) = data["rules"]  # filed under the aid section, not under every rule it matched
+        assert rule["rule"] == "vn-jp-aid" and len(rule["items"]) == 3
+        assert rule["candidates"] == []
+        why = rule["no_candidates_because"]
+        assert "already a match term of the rule: Osaka." in why and "near:" in why
+        code, text = cli(s, capsys, "rules", "review")
+        assert code == 0 and "no candidate none: term: every word that tells it apart" in text
+
+        data = review_json(s, capsys, "--apply")
+        assert {(w["rule"], w["kind"]) for w in data["written"]} == {("vn-jp-aid", "match")}
+        assert len(data["written"]) == 2  # one example per vote, not one per rule it matched
+        (pending,) = data["pending"]
+        assert pending["rule"] == "vn-jp-aid" and "term of the rule: Osaka" in pending["reason"]
+        text = s.rules.read_text(encoding="utf-8")
+        assert text.count("Da Nang") == 1 and text.count("Hai Phong") == 1
+        code, out = cli(s, capsys, "rules", "test")
+        assert code == 0 and "0 failed" in out

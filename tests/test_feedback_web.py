@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from ipaddress import IPv4Address, IPv6Address, ip_address
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 import bot
 from bot.feedback.links import feedback_url
 from bot.feedback.tokens import Ballot, sign
-from bot.feedback.web import FeedbackService, bound_port, start_service
+from bot.feedback.web import FeedbackService, bound_port, desk_locales, start_service
 from bot.fetch import Fetcher
 from bot.rules import load_rules
 from bot.store import Store
@@ -101,16 +102,92 @@ async def test_post_records_once_and_redirects_to_a_thank_you(service: Service) 
     ]
 
 
-async def test_page_in_the_items_language(service: Service) -> None:
+async def test_page_in_the_desks_language_then_the_items(service: Service) -> None:
     item = service.stored.item_id("Nhật Bản và Việt Nam ký thỏa thuận lao động")
-    url = service.local(service.url(item, "relevant"))
+    with service.stored.cfg.open("a", encoding="utf-8") as fh:
+        fh.write('[[destinations]]\nname = "tokyo-desk"\ntype = "slack"\n'
+                 'webhook_url = "${SLACK_WEBHOOK_URL}"\nlocale = "ja"\n')  # fmt: skip
+    config = service.stored.config()
+    assert config.feedback is not None
+    svc = service.service
+    svc.reconfigure(config.feedback, fetcher=svc.fetcher, locales=desk_locales(config.destinations))
+    desk = service.local(service.url(item, "not_relevant", destination="tokyo-desk"))
+    gone = service.local(service.url(item, "relevant", destination="a-removed-desk"))
     async with httpx.AsyncClient() as client:
-        unknown = await client.get(url, headers={"Accept-Language": "ja-JP,ja;q=0.9"})
+        # the item declares no language (common) and the browser asks for none
+        tokyo = await client.get(desk)
+        browser = await client.get(gone, headers={"Accept-Language": "ja-JP,ja;q=0.9"})
         with sqlite3.connect(service.stored.state) as db:  # as a feed with `lang = "vi"` stores it
             db.execute("UPDATE items SET lang = 'vi' WHERE id = ?", (item,))
-        known = await client.get(url, headers={"Accept-Language": "ja-JP,ja;q=0.9"})
-    assert 'lang="ja"' in unknown.text and "確定：関連あり" in unknown.text  # the browser's
-    assert 'lang="vi"' in known.text and "Xác nhận: liên quan" in known.text  # the item's
+        still = await client.get(desk, headers={"Accept-Language": "id"})
+        item_lang = await client.get(gone, headers={"Accept-Language": "ja-JP,ja;q=0.9"})
+    assert 'lang="ja"' in tokyo.text and "確定：関連なし" in tokyo.text  # the desk's
+    assert 'lang="ja"' in still.text  # the desk's, before the item's and the browser's
+    assert 'lang="ja"' in browser.text and "確定：関連あり" in browser.text  # the browser's
+    assert 'lang="vi"' in item_lang.text and "Xác nhận: liên quan" in item_lang.text  # the item's
+
+
+async def test_page_shows_rule_titles_and_whole_rule_terms(service: Service) -> None:
+    rules = service.stored.rules
+    rules.write_text(
+        rules.read_text(encoding="utf-8").replace(
+            "    description: Both countries named\n",
+            "    description: Both countries named\n"
+            "    title: {en: Vietnam and Japan, ja: 日本・ベトナム}\n"
+            "    any: [日越, 越, 越首脳, Việt Nam]\n",
+        ),
+        encoding="utf-8",
+    )
+    ruleset = load_rules([rules])
+    service.service.rules = lambda: ruleset
+    item = service.stored.item_id("Nhật Bản và Việt Nam ký thỏa thuận lao động")
+    with sqlite3.connect(service.stored.state) as db:
+        # typed without diacritics, with the Japanese headline's compound in the text
+        db.execute("UPDATE items SET title = ?, summary = ? WHERE id = ?",
+                   ("Nhat Ban va Viet Nam ky thoa thuan", "日越首脳が電話会談", item))  # fmt: skip
+    async with httpx.AsyncClient() as client:
+        en = await client.get(service.local(service.url(item, "relevant")))
+        ja = await client.get(
+            service.local(service.url(item, "relevant", destination="gone")),
+            headers={"Accept-Language": "ja"},
+        )
+    chips = re.findall(r"<li>([^<]*)</li>", en.text)
+    assert "Vietnam and Japan" in chips and "vn-jp" not in chips  # the title, not the id
+    assert "日本・ベトナム" in re.findall(r"<li>([^<]*)</li>", ja.text)
+    assert "Việt Nam" in chips and "Nhật Bản" in chips  # as the rule writes them
+    assert "Viet Nam" not in chips and "Nhat Ban" not in chips  # not as the text typed them
+    assert "日越" in chips and "越首脳" not in chips and "越" not in chips  # no piece of 日越首脳
+
+
+async def test_links_work_under_base_urls_path_with_or_without_the_prefix(service: Service) -> None:
+    svc = service.service
+    svc.reconfigure(replace(svc.config, base_url=f"{service.base}/nb"), fetcher=svc.fetcher)
+    item = service.stored.item_id("Japan and Vietnam sign coast guard patrol deal")
+    public = service.url(item, "relevant")
+    assert public.startswith(f"{service.base}/nb/feedback/")
+    token = public.rsplit("/", 1)[1]
+    async with httpx.AsyncClient() as client:
+        # a proxy that passes the path on (nginx `proxy_pass http://127.0.0.1:8087;`), and one
+        # that strips the prefix (`proxy_pass http://127.0.0.1:8087/;`)
+        for url in (public, f"{service.base}/feedback/{token}"):
+            page = await client.get(url)
+            assert page.status_code == 200, url
+            found = re.search(r'<a href="([^"]+)">Not relevant after all\?', page.text)
+            assert found is not None
+            other = httpx.URL(url).join(found.group(1))  # relative to the page the reader is on
+            assert str(other).rsplit("/", 1)[0] == url.rsplit("/", 1)[0]
+            assert "Confirm: not relevant" in (await client.get(other)).text
+            missed = service.url(0, "missed")
+            assert (
+                await client.get(missed.replace(f"{service.base}/nb", url.split("/feedback")[0]))
+            ).status_code == 200
+        posted = await client.post(public, data={"note": ""})
+        assert posted.status_code == 303
+        assert str(httpx.URL(public).join(posted.headers["Location"])) == f"{public}?done=1"
+        assert "Thank you" in (await client.get(f"{public}?done=1")).text
+        elsewhere = await client.get(f"{service.base}/other/feedback/{token}")
+        assert elsewhere.status_code == 404
+    assert service.stored.feedback_rows() == [("relevant", "desk-slack", item, "")]
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
@@ -208,8 +285,6 @@ async def test_missed_article_on_an_internal_address_is_refused(service: Service
 
 
 async def test_reload_takes_a_new_secret(service: Service) -> None:
-    from dataclasses import replace
-
     item = service.stored.item_id("Japan and Vietnam sign coast guard patrol deal")
     old = service.local(service.url(item, "relevant"))
     cfg = service.service.config

@@ -97,8 +97,51 @@ def test_plural_forms_follow_each_language() -> None:
     }
     assert counts["en"] == ["1 new article", "3 new articles", "1,200 new articles"]
     assert counts["vi"] == ["1 bài viết mới", "3 bài viết mới", "1.200 bài viết mới"]
-    assert counts["ja"] == ["新着記事 1 件", "新着記事 3 件", "新着記事 1,200 件"]
+    assert counts["ja"] == ["新着記事1件", "新着記事3件", "新着記事1,200件"]  # newspaper style
     assert counts["id"] == ["1 artikel baru", "3 artikel baru", "1.200 artikel baru"]
+
+
+WINTER, SUMMER = datetime(2026, 1, 15, 3, tzinfo=UTC), datetime(2026, 7, 15, 3, tzinfo=UTC)
+ZONES = {
+    # zone: what an en, vi, ja and id desk writes for it (winter, and summer where it differs)
+    "Asia/Ho_Chi_Minh": ("Vietnam Time (GMT+7)", "giờ Việt Nam (GMT+7)", "ベトナム時間（GMT+7）",
+                         "Waktu Vietnam (GMT+7)"),
+    "Asia/Saigon": ("Vietnam Time (GMT+7)", "giờ Việt Nam (GMT+7)", "ベトナム時間（GMT+7）",
+                    "Waktu Vietnam (GMT+7)"),
+    "Asia/Tokyo": ("Japan Time (GMT+9)", "giờ Nhật Bản (GMT+9)", "日本時間", "Waktu Jepang (GMT+9)"),
+    "Asia/Jakarta": ("Western Indonesia Time (GMT+7)", "giờ Miền Tây Indonesia (GMT+7)",
+                     "インドネシア西部時間（GMT+7）", "WIB"),
+    "Asia/Makassar": ("Central Indonesia Time (GMT+8)", "giờ Miền Trung Indonesia (GMT+8)",
+                      "インドネシア中部時間（GMT+8）", "WITA"),
+    "Asia/Kolkata": ("India Time (GMT+5:30)", "giờ Ấn Độ (GMT+5:30)", "インド時間（GMT+5:30）",
+                     "Waktu India (GMT+5:30)"),
+    "UTC": ("UTC", "UTC", "UTC", "UTC"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("zone", ZONES)
+@pytest.mark.parametrize("when", [WINTER, SUMMER], ids=["winter", "summer"])
+def test_time_zones_as_each_desk_writes_them(zone: str, when: datetime) -> None:
+    got = tuple(load_translator(loc).zone(zone, when) for loc in LOCALES)
+    assert got == ZONES[zone]
+
+
+def test_a_zone_with_summer_time_is_named_at_the_digests_time() -> None:
+    london = [load_translator(loc).zone("Europe/London", WINTER) for loc in ("en", "ja")]
+    assert london == ["British Time (GMT)", "英国時間（GMT）"]
+    assert load_translator("en").zone("Europe/London", SUMMER) == "British Time (GMT+1)"
+    new_york = [load_translator("vi").zone("America/New_York", w) for w in (WINTER, SUMMER)]
+    assert new_york == ["giờ miền Đông (GMT-5)", "giờ miền Đông (GMT-4)"]
+
+
+@pytest.mark.parametrize("locale", TRANSLATED)
+def test_a_label_keeps_its_colon(locale: str) -> None:
+    """ "Source health:" heads a value in every channel: its translation ends in a colon too
+    (full-width in Japanese), so Slack's bold label and the text part read the same."""
+    labels = [m for m in catalog(locale) if isinstance(m.id, str) and m.id.endswith(":")]
+    assert len(labels) >= 5
+    colon = "：" if locale == "ja" else ":"
+    assert [m.id for m in labels if not str(m.string).endswith(colon)] == []
 
 
 def test_an_unknown_locale_is_refused() -> None:

@@ -53,7 +53,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
 async def _serve(config: Config) -> int:
     from bot import USER_AGENT
-    from bot.feedback.web import FeedbackService, start_service
+    from bot.feedback.web import FeedbackService, desk_locales, start_service
     from bot.fetch import Fetcher
     from bot.store import Store
 
@@ -65,7 +65,11 @@ async def _serve(config: Config) -> int:
     with Store(config.state.path) as store:
         async with Fetcher(settings=config.fetch, user_agent=USER_AGENT) as fetcher:
             service = FeedbackService(
-                config=config.feedback, store=store, rules=current_rules(config), fetcher=fetcher
+                config=config.feedback,
+                store=store,
+                rules=current_rules(config),
+                fetcher=fetcher,
+                locales=desk_locales(config.destinations),
             )
             runner = await start_service(service)
             await stop.wait()

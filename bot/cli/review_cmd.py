@@ -68,7 +68,9 @@ def run_review(args: argparse.Namespace) -> int:
         pending: list[Pending] = []
         if args.apply:
             hints = {r.rule: [c.term for c in r.candidates] for r in result.rules}
-            written, pending = apply_flags(unique, ruleset, store=store, now=utcnow(), hints=hints)
+            notes = {r.rule: r.why_none for r in result.rules if r.why_none}
+            written, pending = apply_flags(unique, ruleset, store=store, now=utcnow(),
+                                           hints=hints, notes=notes)  # fmt: skip
         score = scores(unique, ruleset)
     if args.json:
         print(json.dumps(_json(args.since, len(rows), result, score, written, pending),
@@ -121,6 +123,7 @@ def _json(since: str, votes: int, result: Review, score: Scores, written: list[W
                     {"term": c.term, "would_drop": c.would_drop, "flagged": c.flagged}
                     for c in r.candidates
                 ],
+                "no_candidates_because": r.why_none or None,
             }
             for r in result.rules
         ],
@@ -188,6 +191,8 @@ def _print(since: str, votes: int, result: Review, score: Scores) -> None:
             )
             for c in r.candidates:
                 print(f"    {c.term!r:24} {c.flagged} / {c.would_drop}")
+        elif r.why_none:
+            print(f"  no candidate none: term: {r.why_none}")
     if result.missed:
         print("\nmissed")
         for f in result.missed:

@@ -11,23 +11,14 @@ import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from bot.cli.common import optional_config
-from bot.models import Document, RuleResult, TermHit
-from bot.rules import RuleSet, Trace, load_rules, load_some_rules
+from bot.cli.rules_view import BAD, BOLD, DIM, OK, highlighted, paint, print_trace, result_json
+from bot.models import Document
+from bot.rules import RuleSet, load_rules, load_some_rules
 from bot.rules.model import FIELDS
 from bot.rules.reason import reason
-from bot.rules.scan import merge_spans
-
-_BOLD, _HIT, _OK, _BAD, _DIM, _RESET = (
-    "\033[1m",
-    "\033[1;33m",
-    "\033[32m",
-    "\033[31m",
-    "\033[2m",
-    "\033[0m",
-)
 
 
 def _rules_option(parser: argparse.ArgumentParser) -> None:
@@ -159,12 +150,12 @@ def run_test(args: argparse.Namespace) -> int:
         verdict = "ok  " if o.passed else "FAIL"
         want = "match" if o.expected else "no match"
         print(
-            f"{_paint(verdict, _OK if o.passed else _BAD, color)} {o.rule.name} "
+            f"{paint(verdict, OK if o.passed else BAD, color)} {o.rule.name} "
             f"({o.rule.path}:{o.example.line}): expected {want}, score {o.result.score:g}"
         )
         print(f"     {o.example.text}")
         if not o.passed:
-            _print_trace(o.trace, sys.stdout, color=color, indent=5)
+            print_trace(o.trace, sys.stdout, color=color, indent=5)
     print(f"{len(outcomes)} examples, {len(failed)} failed")
     return 1 if failed else 0
 
@@ -182,25 +173,25 @@ def run_explain(args: argparse.Namespace) -> int:
         payload = {
             "fields": {f: ft.text.display for f, ft in prep.fields.items()},
             "reason": why,
-            "rules": [_result_json(r) for r in results],
+            "rules": [result_json(r) for r in results],
         }
         print(json.dumps(payload, ensure_ascii=False, indent=2))
         return 0
     color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
-    print(f"{_paint('verdict:', _BOLD, color)} {why}")
+    print(f"{paint('verdict:', BOLD, color)} {why}")
     for result in results:
         if not (result.hits or result.matched or args.all):
             continue
-        mark = _paint("MATCH   ", _OK, color) if result.matched else _paint("no match", _DIM, color)
+        mark = paint("MATCH   ", OK, color) if result.matched else paint("no match", DIM, color)
         tags = f"  tags: {', '.join(result.tags)}" if result.tags else ""
         urgent = "  URGENT" if result.urgent and result.matched else ""
-        print(f"{mark} {_paint(result.rule, _BOLD, color)}  score {result.score:g}{tags}{urgent}")
+        print(f"{mark} {paint(result.rule, BOLD, color)}  score {result.score:g}{tags}{urgent}")
         for name in FIELDS:
             spans = [(h.start, h.end) for h in result.hits if h.field == name]
             if spans and name in prep.fields:
-                text = _highlighted(prep.fields[name].text.display, spans, color)
+                text = highlighted(prep.fields[name].text.display, spans, color)
                 print(f"    {name}: {text}")
-        _print_trace(rs.trace(result.rule, prep), sys.stdout, color=color, indent=4)
+        print_trace(rs.trace(result.rule, prep), sys.stdout, color=color, indent=4)
     if not any(r.hits or r.matched for r in results) and not args.all:
         print("no rule found any of its terms in this text")
     return 0
@@ -240,59 +231,6 @@ async def _fetch(url: str) -> str:
     async with Fetcher(settings=FetchConfig(), user_agent=USER_AGENT) as fetcher:
         # the editor typed this URL: it is trusted like a configured feed
         return await fetcher.fetch_article(url, allow_private_hosts=True)
-
-
-def _result_json(r: RuleResult) -> dict[str, Any]:
-    return {
-        "rule": r.rule,
-        "matched": r.matched,
-        "score": r.score,
-        "tags": list(r.tags),
-        "urgent": r.urgent,
-        "hits": [
-            {"term": h.term, "field": h.field, "start": h.start, "end": h.end, "text": h.text}
-            for h in r.hits
-        ],
-    }
-
-
-def _highlighted(text: str, spans: list[tuple[int, int]], color: bool) -> str:
-    out, pos = [], 0
-    for s, e in merge_spans(spans):
-        out.append(text[pos:s])
-        out.append(_paint(text[s:e], _HIT, color) if color else f"[{text[s:e]}]")
-        pos = e
-    out.append(text[pos:])
-    return "".join(out)
-
-
-def _paint(text: str, code: str, color: bool) -> str:
-    return f"{code}{text}{_RESET}" if color else text
-
-
-def _print_trace(trace: Trace, out: IO[str], *, color: bool, indent: int) -> None:
-    mark = _paint("✓", _OK, color) if trace.matched else _paint("✗", _BAD, color)
-    leaf = "$" in trace.label or not trace.children
-    hits = _found(trace) if leaf else []
-    texts = sorted({f"{h.text} ({h.field})" for h in hits})
-    found = ("  <- " + ", ".join(texts[:5]) + (" …" if len(texts) > 5 else "")) if texts else ""
-    if trace.label == "none" and trace.matched:
-        # nothing it excludes holds: the details only matter when something does
-        print(f"{' ' * indent}{mark} none  (none of these hold)", file=out)
-        return
-    if not leaf and not _found(trace):
-        # nothing of this subtree occurs in the text (typically a `none:` list): one line, not a tree
-        print(f"{' ' * indent}{mark} {trace.label}  (no term found)", file=out)
-        return
-    print(f"{' ' * indent}{mark} {trace.label}{found}", file=out)
-    if leaf:
-        return  # an alias or a near element: one line, with the terms that were found
-    for child in trace.children:
-        _print_trace(child, out, color=color, indent=indent + 2)
-
-
-def _found(trace: Trace) -> list[TermHit]:
-    return [*trace.hits, *(h for c in trace.children for h in _found(c))]
 
 
 # ------------------------------------------------------------------------------ suggest

@@ -40,6 +40,7 @@ def _environment(templates_dir: Path | None, tr: Translator) -> jinja2.Environme
         tr.gettext, tr.ngettext, newstyle=True, pgettext=tr.pgettext
     )
     env.globals["number"] = tr.number
+    env.globals["gap"] = tr.label_gap  # between a label's colon and its value
     env.filters["wrap"] = wrap_filter
     return env
 

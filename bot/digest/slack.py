@@ -154,17 +154,19 @@ def block_chars(block: Block) -> int:
 
 def footer_blocks(view: DigestView, tr: Translator) -> list[Block]:
     lines: list[str] = []
+    # Slack bolds only at a word boundary: a zero-width space where the label has no gap (Japanese)
+    gap = tr.label_gap or "\u200b"
     health = escape(tr._("Source health:"))
     if view.health:
-        lines.append(f"*{health}* {escape(view.health_counts)}")
+        lines.append(f"*{health}*{gap}{escape(view.health_counts)}")
         lines.extend(
-            f"{':red_circle:' if h.failing else ':white_circle:'} {escape(h.name)}: {escape(h.status)}"
+            f"{':red_circle:' if h.failing else ':white_circle:'} {escape(h.line)}"
             for h in view.health
         )
     else:
         fine = escape(tr._("every feed fetched normally."))
-        lines.append(f"*{health}* {fine}")
-    lines.append(escape(tr._("Times in %(timezone)s.", timezone=view.timezone)))
+        lines.append(f"*{health}*{gap}{fine}")
+    lines.append(escape(view.times))
     if view.missed_url:
         lines.append(linked(tr._("Missed an article?"), view.missed_url))
     # chunk the footer into context blocks that each stay under the per-text limit

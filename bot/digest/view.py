@@ -54,6 +54,7 @@ class GroupView:
     name: str
     entries: tuple[EntryView, ...]
     heading: str  # what readers see: the rule's title, else its name
+    count: str  # " (3)" after the heading; Japanese "（3）"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,7 @@ class HealthView:
     url: str
     status: str
     failing: bool
+    line: str  # "River Post: failed 6×"; Japanese "River Post：6回連続で失敗"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,11 +77,13 @@ class DigestView:
     stories: int
     outlets: int
     period: str
-    timezone: str
+    timezone: str  # the IANA name, for receivers (JSON)
+    times: str  # "All times are Vietnam Time (GMT+7)." for readers (bot.i18n.Translator.zone)
     date: str  # "23 Nov 2026", local date of the period end
     dated: str  # "Vietnam–Japan: 3 new articles — 23 Nov 2026": the subject, without a part label
     groups: tuple[GroupView, ...]
     rules_fired: tuple[tuple[str, int], ...]  # (what readers see: the rule's title, else name; n)
+    topics: str  # the footer's list of them: "ODA and aid (2), Investment (1)"; Japanese "ODA・援助（2）、…"
     health: tuple[HealthView, ...]
     summary: str  # one line under the headline: period, how many outlets, how complete
     health_counts: str  # "2 failing, 1 quiet" (a zero count is left out)
@@ -186,6 +190,18 @@ def health_status(tr: Translator, h: FeedHealth, tz: ZoneInfo, end: datetime) ->
     return tr._("no new fetch since %(time)s", time=published_label(tr, h.last_success, tz, end))
 
 
+def health_view(tr: Translator, h: FeedHealth, tz: ZoneInfo, end: datetime) -> HealthView:
+    name = clean_line(h.name) or clean_line(h.url)
+    status = health_status(tr, h, tz, end)
+    return HealthView(
+        name=name,
+        url=h.url,
+        status=status,
+        failing=h.is_failing,
+        line=tr._("%(name)s: %(status)s", name=name, status=status),
+    )
+
+
 def health_counts(tr: Translator, failing: int, quiet: int) -> str:
     """ "2 failing, 1 quiet" (a zero count is left out)."""
     parts = [
@@ -202,7 +218,7 @@ def summary_line(tr: Translator, period: str, articles: int, outlets: int, faili
         parts.append(tr.n_("%(num)s outlet", "%(num)s outlets", outlets))
     if failing:
         parts.append(tr.n_("%(num)s feed failing", "%(num)s feeds failing", failing))
-    return " · ".join(parts)
+    return tr.pgettext("summary separator", " · ").join(parts)
 
 
 def coverage_views(coverage: tuple[Coverage, ...], link: str | None) -> tuple[CoverageView, ...]:
@@ -255,7 +271,12 @@ def digest_view(digest: Digest, tr: Translator) -> DigestView:
             number += 1
             views.append(entry_view(tr, e, number, tz, end))
         groups.append(
-            GroupView(name=clean_line(g.name), entries=tuple(views), heading=clean_line(g.heading))
+            GroupView(
+                name=clean_line(g.name),
+                entries=tuple(views),
+                heading=clean_line(g.heading),
+                count=tr.counted("", len(views)),
+            )
         )
     entries = digest.entries
     fired = Counter(r for e in entries for r in e.rules)
@@ -264,16 +285,9 @@ def digest_view(digest: Digest, tr: Translator) -> DigestView:
     counts = counts_label(tr, len(entries), digest.articles)
     title = digest_title(tr, digest)
     period = period_label(tr, digest.period_start, end, tz, since=digest.since)
-    health = tuple(
-        HealthView(
-            name=clean_line(h.name) or clean_line(h.url),
-            url=h.url,
-            status=health_status(tr, h, tz, end),
-            failing=h.is_failing,
-        )
-        for h in digest.source_health
-    )
+    health = tuple(health_view(tr, h, tz, end) for h in digest.source_health)
     failing = sum(1 for h in health if h.failing)
+    rules_fired = tuple((named.get(r) or r, fired.get(r, 0)) for r in digest.rules_fired)
     return DigestView(
         key=digest.key,
         locale=tr.locale,
@@ -286,10 +300,12 @@ def digest_view(digest: Digest, tr: Translator) -> DigestView:
         outlets=len(outlets),
         period=period,
         timezone=digest.timezone,
+        times=tr._("All times are %(zone)s.", zone=tr.zone(digest.timezone, end)),
         date=tr.date(local(end, tz)),
         dated=dated_headline(tr, title, counts, tr.date(local(end, tz))),
         groups=tuple(groups),
-        rules_fired=tuple((named.get(r) or r, fired.get(r, 0)) for r in digest.rules_fired),
+        rules_fired=rules_fired,
+        topics=tr.join(tr.counted(name, n) for name, n in rules_fired),
         health=health,
         summary=summary_line(tr, period, digest.articles, len(outlets), failing),
         health_counts=health_counts(tr, failing, len(health) - failing),

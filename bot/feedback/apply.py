@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.errors import FeedbackError
 from bot.feedback.examples import append_example, example_yaml
-from bot.feedback.review import Flag, example_document, example_summary
+from bot.feedback.review import Flag, delivered_by, example_document, example_summary
 from bot.rules import RuleSet
 from bot.store import Store
 
@@ -36,9 +36,10 @@ def _holds(ruleset: RuleSet, rule: str, flag: Flag, *, expected: bool) -> bool:
 
 
 def _targets(
-    ruleset: RuleSet, flag: Flag, hints: Mapping[str, Sequence[str]]
+    ruleset: RuleSet, flag: Flag, hints: Mapping[str, Sequence[str]], notes: Mapping[str, str]
 ) -> tuple[list[tuple[str, str]], list[Pending]]:
-    """(rule, kind) pairs to write for `flag`, and what cannot be written yet."""
+    """(rule, kind) to write for `flag` (only the rule that delivered it: a vote is about the
+    section the reader saw it in), and what cannot be written yet."""
     known = set(ruleset.names)
     if flag.verdict == "missed":
         matching = [r.rule for r in sorted(ruleset.match(example_document(flag)),
@@ -47,22 +48,18 @@ def _targets(
             return [], [Pending(flag, None, "no rule matches it yet: extend the closest rule")]
         return [(matching[0], "match")], []
     kind = "match" if flag.verdict == "relevant" else "no_match"
-    writes: list[tuple[str, str]] = []
-    pending: list[Pending] = []
-    for rule in flag.item.rules:
-        if rule not in known:
-            pending.append(Pending(flag, rule, "the rule no longer exists"))
-        elif _holds(ruleset, rule, flag, expected=kind == "match"):
-            writes.append((rule, kind))
-        elif kind == "no_match":
-            terms = ", ".join(repr(t) for t in hints.get(rule, ())[:3])
-            hint = f" (candidates: {terms})" if terms else ""
-            pending.append(
-                Pending(flag, rule, f"the rule still matches it: add a none: term{hint}")
-            )
-        else:
-            pending.append(Pending(flag, rule, "the rule no longer matches it"))
-    return writes, pending
+    rule = delivered_by(ruleset, flag)
+    if rule is None:
+        return [], [Pending(flag, None, "no rule had matched it")]
+    if rule not in known:
+        return [], [Pending(flag, rule, "the rule no longer exists")]
+    if _holds(ruleset, rule, flag, expected=kind == "match"):
+        return [(rule, kind)], []
+    if kind == "match":
+        return [], [Pending(flag, rule, "the rule no longer matches it")]
+    terms = ", ".join(repr(t) for t in hints.get(rule, ())[:3])
+    hint = f" (candidates: {terms})" if terms else f": {notes[rule]}" if notes.get(rule) else ""
+    return [], [Pending(flag, rule, f"the rule still matches it: add a none: term{hint}")]
 
 
 def apply_flags(
@@ -72,9 +69,11 @@ def apply_flags(
     store: Store,
     now: datetime,
     hints: Mapping[str, Sequence[str]] | None = None,
+    notes: Mapping[str, str] | None = None,
 ) -> tuple[list[Written], list[Pending]]:
-    """Append every flag that holds today to its rules' examples; mark those votes applied.
-    `hints`: candidate none: terms per rule, named in what stays pending."""
+    """Append every flag that holds today to the examples of the rule that delivered it; mark
+    those votes applied. `hints`: candidate none: terms per rule, named in what stays pending;
+    `notes`: per rule, why there is none."""
     paths = {r.name: r.path for r in ruleset.rules}
     existing = {
         (r.name, e.title, e.summary)
@@ -86,7 +85,7 @@ def apply_flags(
     for flag in flags:
         if flag.applied:
             continue
-        writes, waiting = _targets(ruleset, flag, hints or {})
+        writes, waiting = _targets(ruleset, flag, hints or {}, notes or {})
         summary = example_summary(flag)
         for rule, kind in writes:
             if (rule, flag.item.title, summary) in existing:

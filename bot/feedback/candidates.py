@@ -116,19 +116,71 @@ def none_candidates(
     ruleset: RuleSet,
     rule: str,
     flags: Sequence[Flag],
+    relevant: Sequence[Flag],
     *,
     folder: Path,
     since: datetime | None,
     limit: int = 5,
-) -> list[Candidate]:
+) -> tuple[list[Candidate], str]:
+    """Candidates for `rule`'s false positives among `flags` that occur in none of the items
+    readers marked `relevant`; with none, why not and what the editor can do instead."""
     bad = [f for f in flags if f.verdict == "not_relevant"]
-    good = [f for f in flags if f.verdict == "relevant"]
     if not bad or rule not in ruleset.names:
-        return []
+        return [], ""
     counts: Counter[str] = Counter()
     for f in bad:
-        counts.update(set(words_of(f"{f.item.title} {f.item.summary} {f.item.content}")))
+        counts.update(set(words_of(_text(f))))
     tried = [w for w, _ in counts.most_common() if not ruleset.covers(w)][:MAX_TRIED]
+    found = _candidates(store, rule, tried, bad, relevant, folder=folder, since=since)
+    if found:
+        return found[:limit], ""
+    return [], why_none(ruleset, rule, counts, relevant)
+
+
+def _text(f: Flag) -> str:
+    return f"{f.item.title} {f.item.summary} {f.item.content}"
+
+
+def why_none(ruleset: RuleSet, rule: str, counts: Counter[str], relevant: Sequence[Flag]) -> str:
+    """Why no word of the false positives can be a `none:` term, and what to do instead."""
+    seen = {w for f in relevant for w in words_of(_text(f))}
+    own: dict[str, str] = {}  # a word no relevant item has -> the rule term it is
+    for w in counts:
+        if w in seen or not ruleset.covers(w):
+            continue
+        prep = ruleset.prepare(Document(title=w))
+        hits = ruleset.result(rule, prep).hits
+        if hits:  # a term of this rule, else of another one
+            own[w] = hits[0].term
+        else:
+            other = next((r for r in ruleset.evaluate(Document(title=w)) if r.hits), None)
+            if other is not None:
+                own[w] = f"{other.hits[0].term} ({other.rule})"
+    if own:
+        whose = "the rule" if all("(" not in t for t in own.values()) else "the rules"
+        return (
+            "every word that tells it apart from the items readers marked relevant is already "
+            f"a match term of {whose}: {', '.join(dict.fromkeys(own.values()))}. A none: term "
+            f"cannot undo the rule's own term: remove or narrow that term in {rule} (e.g. let it "
+            "count only `near:` another term), or keep the rule as it is"
+        )
+    return (
+        "every word of it also occurs in an item readers marked relevant, so any none: term "
+        f"would drop those too: tighten {rule} itself (another required term, a higher "
+        "min_score), or keep the rule as it is"
+    )
+
+
+def _candidates(
+    store: Store,
+    rule: str,
+    tried: Sequence[str],
+    bad: Sequence[Flag],
+    good: Sequence[Flag],
+    *,
+    folder: Path,
+    since: datetime | None,
+) -> list[Candidate]:
     if not tried:
         return []
     terms = _compile(tried, folder / f"candidates-{len(list(folder.iterdir()))}.yaml")
@@ -146,7 +198,7 @@ def none_candidates(
         (name for name in flagged if name not in blocked),
         key=lambda n: (-flagged[n], drops[n], -len(tried[int(n[1:])]), n),
     )
-    return [Candidate(tried[int(n[1:])], drops[n], flagged[n]) for n in ranked[:limit]]
+    return [Candidate(tried[int(n[1:])], drops[n], flagged[n]) for n in ranked]
 
 
 def _compile(words: Sequence[str], path: Path) -> RuleSet:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bs4 import BeautifulSoup
 
 from bot.feedback.pages import RuleVerdict
+from bot.feedback.terms import whole_terms
 from bot.fetch.fulltext import extract_main_text
 from bot.models import Document
 from bot.rules import RuleSet
@@ -40,7 +41,7 @@ def rule_verdicts(ruleset: RuleSet, doc: Document) -> list[RuleVerdict]:
             rule=r.rule,
             matched=r.matched,
             score=round(r.score, 2),
-            terms=tuple(dict.fromkeys(h.text for h in r.hits)),
+            terms=whole_terms(r.hits),
             closest=nothing_matched and i == 0,
         )
         for i, r in enumerate(found)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from jinja2 import DictLoader, Environment, select_autoescape
@@ -53,7 +53,7 @@ _VOTE = """{% extends "base" %}{% block body %}
 {% else %}{{ item.title }}{% endif %}</h2>
 <p class="meta">{{ t.outlet }}: {{ item.outlet or "-" }}{% if item.lang %} · {{ item.lang }}{% endif %}</p>
 {% if item.rules %}<div class="muted">{{ t.rules }}</div>
-<ul class="chips">{% for r in item.rules %}<li>{{ r }}</li>{% endfor %}</ul>{% endif %}
+<ul class="chips">{% for r in item.rules %}<li>{{ titles.get(r, r) }}</li>{% endfor %}</ul>{% endif %}
 {% if item.terms %}<div class="muted">{{ t.terms }}</div>
 <ul class="chips terms">{% for term in item.terms %}<li>{{ term }}</li>{% endfor %}</ul>{% endif %}
 {% if not done %}
@@ -74,7 +74,7 @@ _MISSED = """{% extends "base" %}{% block body %}
 <p class="ok" role="status">{{ t.missed_recorded }}</p>
 <h2>{% if link %}<a href="{{ link }}" rel="noreferrer noopener">{{ title }}</a>
 {% else %}{{ title }}{% endif %}</h2>
-{% for r in results %}<div class="rule"><strong>{{ r.rule }}</strong>
+{% for r in results %}<div class="rule"><strong>{{ titles.get(r.rule, r.rule) }}</strong>
 <span class="muted">{{ t.matches if r.matched else t.no_match }} · {{ t.score }} {{ r.score }}
 {% if r.closest %} · {{ t.closest }}{% endif %}</span>
 {% if r.terms %}<ul class="chips terms">{% for term in r.terms %}<li>{{ term }}</li>{% endfor %}</ul>
@@ -121,8 +121,15 @@ class RuleVerdict:
 
 
 def vote_page(
-    item: FeedbackItem, *, verdict: str, lang: str, done: bool, other_url: str | None
+    item: FeedbackItem,
+    *,
+    verdict: str,
+    lang: str,
+    done: bool,
+    other_url: str | None,
+    titles: Mapping[str, str] | None = None,
 ) -> str:
+    """`titles`: rule -> the title it is shown by (a rule without one is shown by its name)."""
     t = labels(lang)
     other = "not_relevant" if verdict == "relevant" else "relevant"
     return _ENV.get_template("vote").render(
@@ -134,6 +141,7 @@ def vote_page(
         done=done,
         other=other,
         other_url=other_url,
+        titles=titles or {},
         note_chars=NOTE_CHARS,
     )
 
@@ -146,6 +154,7 @@ def missed_page(
     title: str = "",
     link: str | None = None,
     results: Sequence[RuleVerdict] | None = None,
+    titles: Mapping[str, str] | None = None,
 ) -> str:
     t = labels(lang)
     return _ENV.get_template("missed").render(
@@ -157,6 +166,7 @@ def missed_page(
         title=title,
         link=link,
         results=results,
+        titles=titles or {},
         note_chars=NOTE_CHARS,
         url_chars=URL_CHARS,
     )

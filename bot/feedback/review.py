@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from bot.digest.place import place
 from bot.feedback.candidates import Candidate, none_candidates
-from bot.models import Document
+from bot.models import Document, PendingItem, RuleMatch
 from bot.rules import RuleSet
 from bot.rules.suggest import suggest
 from bot.store import FeedbackItem, FeedbackRow, Store
@@ -57,6 +58,7 @@ class RuleReview:
     path: Path | None  # None: the rule no longer exists
     flags: list[Flag] = field(default_factory=list)
     candidates: list[Candidate] = field(default_factory=list)
+    why_none: str = ""  # why there is no candidate for a false positive, and what to do instead
 
 
 @dataclass
@@ -88,10 +90,28 @@ def merge_votes(rows: Sequence[FeedbackRow]) -> list[Flag]:
     ]
 
 
+def delivered_by(ruleset: RuleSet, flag: Flag) -> str | None:
+    """The rule the item was filed under in the digest, of the rules that matched it then: the one
+    whose topic it is most about (bot.digest.place, as the digest chose), else the best-scoring.
+    None for an item no rule had matched."""
+    known = [r for r in flag.item.rules if r in ruleset.names]
+    if len(known) < 2:
+        return known[0] if known else next(iter(flag.item.rules), None)
+    item = flag.item
+    pending = PendingItem(
+        item_id=item.item_id or 0, title=item.title, link=item.link, canonical_link=None,
+        feed_url="", outlet=item.outlet, lang=item.lang, published=None, fetched_at=datetime.min,
+        summary=item.summary, content=item.content,
+        matches=tuple(RuleMatch(rule=r, score=0.0) for r in known),  # stored best score first
+    )  # fmt: skip
+    return place(pending, pending.matches, reach=lambda _rule: 0, highlight=ruleset.highlight)
+
+
 def review(
     store: Store, ruleset: RuleSet, rows: Sequence[FeedbackRow], *, since: datetime | None
 ) -> Review:
-    """Group `rows` by rule and work out candidates against items stored since `since`."""
+    """Group `rows` by the rule that delivered each item and work out candidates against items
+    stored since `since`."""
     flags = merge_votes(rows)
     by_rule: dict[str, RuleReview] = {}
     now: dict[tuple[int, str], bool] = {}
@@ -100,14 +120,15 @@ def review(
         if flag.verdict == "missed":
             continue
         matching = {r.rule for r in ruleset.match(flag.document)}
-        for rule in flag.item.rules or ("(no rule)",):
-            entry = by_rule.setdefault(rule, RuleReview(rule, paths.get(rule)))
-            entry.flags.append(flag)
+        for rule in flag.item.rules:
             now[(flag.ids[0], rule)] = rule in matching
+        rule = delivered_by(ruleset, flag) or "(no rule)"
+        by_rule.setdefault(rule, RuleReview(rule, paths.get(rule))).flags.append(flag)
+    relevant = [f for f in flags if f.verdict == "relevant"]
     with tempfile.TemporaryDirectory() as tmp:
         for entry in by_rule.values():
-            entry.candidates = none_candidates(
-                store, ruleset, entry.rule, entry.flags, folder=Path(tmp), since=since
+            entry.candidates, entry.why_none = none_candidates(
+                store, ruleset, entry.rule, entry.flags, relevant, folder=Path(tmp), since=since
             )
     missed = [f for f in flags if f.verdict == "missed"]
     closest: dict[int, str] = {}

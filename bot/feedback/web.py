@@ -5,6 +5,10 @@
     GET  /missed/{token}     a form for the address of an article the digest missed
     POST /missed/{token}     fetches it through the SSRF guard, shows `rules explain`, records it
 
+Each is answered at the root and under the path of `base_url` (``/newsbot/feedback/{token}`` for
+``https://news.example.org/newsbot``), so the links work whether the reverse proxy strips that
+prefix or passes the path on unchanged; every link a page makes is relative to the page itself.
+
 A GET never records: mail link scanners and chat unfurlers fetch every link they see. There are no
 cookies or sessions, so there is nothing for a cross-site request to ride on; the authority to
 record is the signed token in the form's own URL, which only the digest's readers have.
@@ -15,24 +19,25 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from bot.config import FeedbackConfig
+from bot.config import DestinationConfig, FeedbackConfig
 from bot.digest.view import is_web_link
 from bot.errors import FeedbackError, FetchError
 from bot.feedback.labels import labels, page_lang
 from bot.feedback.links import feedback_url
 from bot.feedback.missed import article_document, rule_verdicts
 from bot.feedback.pages import NOTE_CHARS, URL_CHARS, error_page, missed_page, vote_page
+from bot.feedback.terms import shown_terms
 from bot.feedback.tokens import Ballot, Verdict, verify
 from bot.fetch import Fetcher
 from bot.log import get_logger, kv
 from bot.models import Clock, utcnow
-from bot.rules import RuleSet
+from bot.rules import RuleSet, rule_titles
 from bot.store import FeedbackItem, Store
 
 log = get_logger("feedback")
@@ -82,6 +87,8 @@ class FeedbackService:
     store: Store
     rules: Callable[[], RuleSet]  # the rules in force now (the daemon reloads them)
     fetcher: Fetcher
+    #: destination -> its `locale`: a page opened from a desk's digest is in the desk's language
+    locales: Mapping[str, str] = field(default_factory=dict)
     clock: Clock = utcnow
     monotonic: Callable[[], float] = time.monotonic
     limiter: RateLimiter = field(init=False)
@@ -89,11 +96,31 @@ class FeedbackService:
     def __post_init__(self) -> None:
         self.limiter = RateLimiter(self.config.rate_limit, monotonic=self.monotonic)
 
-    def reconfigure(self, config: FeedbackConfig, *, fetcher: Fetcher) -> None:
+    def reconfigure(
+        self, config: FeedbackConfig, *, fetcher: Fetcher, locales: Mapping[str, str] | None = None
+    ) -> None:
         """A reload's new settings (and the fetcher that replaced a reloaded one)."""
         if config.rate_limit != self.config.rate_limit:
             self.limiter = RateLimiter(config.rate_limit, monotonic=self.monotonic)
         self.config, self.fetcher = config, fetcher
+        if locales is not None:
+            self.locales = locales
+
+    @property
+    def prefix(self) -> str:
+        """The path of `base_url` ("/newsbot"), "" when it has none."""
+        return urlsplit(self.config.base_url).path.rstrip("/")
+
+    def lang(self, request: web.Request, *, destination: str | None = None,
+             item_lang: str | None = None) -> str:  # fmt: skip
+        """The destination's locale, else the item's language, else the browser's, else English."""
+        desk = self.locales.get(destination) if destination is not None else None
+        return page_lang(desk or item_lang, request.headers.get("Accept-Language"))
+
+
+def desk_locales(destinations: Iterable[DestinationConfig]) -> dict[str, str]:
+    """Destination -> its locale, as `FeedbackService.locales` takes them."""
+    return {d.name: d.locale for d in destinations}
 
 
 def client_of(request: web.Request) -> str:
@@ -113,10 +140,6 @@ def _html(text: str, *, status: int = 200) -> web.Response:
     return web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
 
 
-def _lang(request: web.Request, item_lang: str | None = None) -> str:
-    return page_lang(item_lang, request.headers.get("Accept-Language"))
-
-
 def make_app(service: FeedbackService) -> web.Application:
     @web.middleware
     async def limit(
@@ -124,7 +147,7 @@ def make_app(service: FeedbackService) -> web.Application:
     ) -> web.StreamResponse:
         wait = service.limiter.wait(client_of(request))
         if wait:
-            response = _html(error_page("rate_limited", lang=_lang(request)), status=429)
+            response = _html(error_page("rate_limited", lang=service.lang(request)), status=429)
             response.headers["Retry-After"] = str(max(1, round(wait)))
             return response
         return await handler(request)
@@ -135,11 +158,13 @@ def make_app(service: FeedbackService) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY, middlewares=[limit])
     app.on_response_prepare.append(secure)
     handlers = _Handlers(service)
-    app.router.add_get("/feedback/{token}", handlers.vote_form)
-    app.router.add_post("/feedback/{token}", handlers.vote)
-    app.router.add_get("/missed/{token}", handlers.missed_form)
-    app.router.add_post("/missed/{token}", handlers.missed)
-    app.router.add_get("/healthz", handlers.health)
+    # {prefix}: "" or base_url's path ("newsbot/"), checked per request: a reload may change it
+    at = "/{prefix:(?:[^/]+/)*}"
+    app.router.add_get(at + "feedback/{token}", handlers.vote_form)
+    app.router.add_post(at + "feedback/{token}", handlers.vote)
+    app.router.add_get(at + "missed/{token}", handlers.missed_form)
+    app.router.add_post(at + "missed/{token}", handlers.missed)
+    app.router.add_get(at + "healthz", handlers.health)
     return app
 
 
@@ -148,24 +173,31 @@ class _Handlers:
         self.s = service
 
     def _ballot(self, request: web.Request, *, missed: bool) -> Ballot:
-        """The token's ballot; 403 for a token we did not sign, 404 for the wrong kind of page."""
+        """The token's ballot; 403 for a token we did not sign, 404 for the wrong kind of page
+        or a path prefix that is not base_url's."""
+        lang = self.s.lang(request)
+        if request.match_info["prefix"] not in ("", self.s.prefix.lstrip("/") + "/"):
+            raise web.HTTPNotFound(
+                text=error_page("not_found", lang=lang), content_type="text/html"
+            )
         try:
             ballot = verify(request.match_info["token"], secret=self.s.config.secret)
         except FeedbackError:
             raise web.HTTPForbidden(
-                text=error_page("bad_token", lang=_lang(request)), content_type="text/html"
+                text=error_page("bad_token", lang=lang), content_type="text/html"
             ) from None
         if (ballot.verdict == "missed") != missed:
             raise web.HTTPNotFound(
-                text=error_page("bad_token", lang=_lang(request)), content_type="text/html"
+                text=error_page("bad_token", lang=lang), content_type="text/html"
             )
         return ballot
 
     def _item(self, request: web.Request, ballot: Ballot) -> FeedbackItem:
         item = self.s.store.feedback_item(ballot.item_id)
         if item is None:
+            lang = self.s.lang(request, destination=ballot.destination)
             raise web.HTTPNotFound(
-                text=error_page("not_found", lang=_lang(request)), content_type="text/html"
+                text=error_page("not_found", lang=lang), content_type="text/html"
             )
         return item
 
@@ -173,15 +205,19 @@ class _Handlers:
         ballot = self._ballot(request, missed=False)
         item = self._item(request, ballot)
         other: Verdict = "not_relevant" if ballot.verdict == "relevant" else "relevant"
+        # relative: the sibling of this page's own path, however the proxy maps base_url
         other_url = feedback_url(
             self.s.config, item_id=ballot.item_id, destination=ballot.destination, verdict=other
-        )
+        ).rsplit("/", 1)[1]
+        lang = self.s.lang(request, destination=ballot.destination, item_lang=item.lang)
+        ruleset = self.s.rules()
         page = vote_page(
-            _shown(item),
+            _shown(item, shown_terms(ruleset, item)),
             verdict=ballot.verdict,
-            lang=_lang(request, item.lang),
+            lang=lang,
             done=request.query.get("done") == "1",
             other_url=other_url,
+            titles=_titles(ruleset, lang),
         )
         return _html(page)
 
@@ -200,12 +236,12 @@ class _Handlers:
         raise web.HTTPSeeOther(location=f"{request.match_info['token']}?done=1")
 
     async def missed_form(self, request: web.Request) -> web.Response:
-        self._ballot(request, missed=True)
-        return _html(missed_page(lang=_lang(request)))
+        ballot = self._ballot(request, missed=True)
+        return _html(missed_page(lang=self.s.lang(request, destination=ballot.destination)))
 
     async def missed(self, request: web.Request) -> web.Response:
         ballot = self._ballot(request, missed=True)
-        lang = _lang(request)
+        lang = self.s.lang(request, destination=ballot.destination)
         form = await request.post()
         url = str(form.get("url", "")).strip()[:URL_CHARS]
         note = str(form.get("note", ""))[:NOTE_CHARS]
@@ -232,21 +268,25 @@ class _Handlers:
             item, destination=ballot.destination, verdict="missed", note=note, now=self.s.clock()
         )
         log.info(kv("feedback_recorded", verdict="missed", destination=ballot.destination))
-        page = missed_page(
-            lang=_lang(request, doc.lang), title=item.title, link=url, results=verdicts
-        )
+        lang = self.s.lang(request, destination=ballot.destination, item_lang=doc.lang)
+        page = missed_page(lang=lang, title=item.title, link=url, results=verdicts,
+                           titles=_titles(ruleset, lang))  # fmt: skip
         return _html(page)
 
     async def health(self, _request: web.Request) -> web.Response:
         return web.Response(text="ok\n")
 
 
-def _shown(item: FeedbackItem) -> FeedbackItem:
-    """Only http(s) links become links on the page (no javascript: from a feed)."""
-    if is_web_link(item.link):
-        return item
-    return FeedbackItem(title=item.title, link=None, outlet=item.outlet, lang=item.lang,
-                        item_id=item.item_id, rules=item.rules, terms=item.terms)  # fmt: skip
+def _shown(item: FeedbackItem, terms: tuple[str, ...]) -> FeedbackItem:
+    """What the page shows: only http(s) links become links (no javascript: from a feed)."""
+    link = item.link if is_web_link(item.link) else None
+    return FeedbackItem(title=item.title, link=link, outlet=item.outlet, lang=item.lang,
+                        item_id=item.item_id, rules=item.rules, terms=terms)  # fmt: skip
+
+
+def _titles(ruleset: RuleSet, lang: str) -> dict[str, str]:
+    """Rule -> its title in `lang` (the pages name rules as the digests' sections do)."""
+    return {name: text for name, title in rule_titles(ruleset).items() if (text := title.get(lang))}
 
 
 def _label(lang: str, key: str) -> str:

@@ -5,7 +5,11 @@
     rs.evaluate(doc)                   # one RuleResult per rule
     rs.highlight(text, ["rule-a"])     # spans of the rules' terms in a plain text
 
-See docs/rules.md for the language.
+See docs/rules.md for the language. Where its parts live: loader.py reads YAML into the trees of
+model.py; ops.py has one class per operator (what it means, compiles into, is anchored by) and
+the walks that ask them; compile.py and near.py build the fast tests, scan.py finds terms
+(`accepts`: the one word-edge test), engine.py is the `RuleSet`; reference.py is the plain
+definition the tests hold the fast path to; items.py is what the pipeline stores of a match.
 """
 
 from __future__ import annotations

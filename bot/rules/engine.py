@@ -166,8 +166,7 @@ class RuleSet:
             # most candidates fail their condition: test it before collecting hits and scores
             if not rule.wants_lang(lang) or not tests[i](found, fields):
                 continue
-            keys = sorted(self._scoring[i] & found)
-            score = _score(keys, self._weights[i])
+            keys, score = self._scored(i, found)
             if score >= rule.min_score:
                 hits = self._hits(keys, prep, made)
                 out.append(RuleResult(rule.name, True, score, hits, rule.tags, rule.urgent))
@@ -226,11 +225,16 @@ class RuleSet:
         if not rule.wants_lang(prep.lang):
             return RuleResult(rule.name, False, 0.0, tags=rule.tags, urgent=rule.urgent)
         i = self._index[rule.name]
-        keys = sorted(self._scoring[i] & prep.found)
-        score = _score(keys, self._weights[i])
+        keys, score = self._scored(i, prep.found)
         matched = self._tests[i](prep.found, prep.fields) and score >= rule.min_score
         hits = self._hits(keys, prep, {})
         return RuleResult(rule.name, matched, score, hits, rule.tags, rule.urgent)
+
+    def _scored(self, i: int, found: frozenset[int]) -> tuple[list[int], float]:
+        """Rule `i`'s scoring keys found in an item, and its score: the one scoring path of
+        `match` and `evaluate` (defined plainly by `bot.rules.reference.scored`)."""
+        keys = sorted(self._scoring[i] & found)
+        return keys, _score(keys, self._weights[i])
 
     def _hits(self, keys: list[int], prep: Prepared, made: _Made) -> tuple[TermHit, ...]:
         """Every occurrence of the (term, field) keys found, by field, start and term.
