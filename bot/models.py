@@ -186,7 +186,7 @@ class Digest:
     rules_fired: tuple[str, ...] = ()
     source_health: tuple[FeedHealth, ...] = ()
     rule_titles: tuple[tuple[str, str], ...] = ()  # (rule, its `title:`) for readers
-    since: datetime | None = None  # a first digest (no period_start): its oldest article's arrival
+    since: datetime | None = None  # a first digest (no period_start): its oldest article's time
     part: int = 1  # a digest too big for one message is sent as parts 1..parts
     parts: int = 1
     missed_url: str | None = None  # "Missed an article?", when the config has [feedback]

@@ -133,4 +133,4 @@ def test_preview_and_send_in_the_destinations_locale(
     assert run(cfg, "send", "-d", "archive") == 0
     [written] = (tmp_path / "out").iterdir()
     sent = written.read_text(encoding="utf-8")
-    assert "2 bài viết mới" in sent and "Số bài theo chủ đề: vn-jp (2)" in sent
+    assert "2 bài viết mới" in sent and "Tình trạng nguồn tin:" in sent

@@ -21,6 +21,7 @@ import pytest
 
 from bot.config import (
     AppriseOptions,
+    ConsoleOptions,
     DestinationConfig,
     DestinationOptions,
     EmailOptions,
@@ -118,7 +119,7 @@ def test_slack_links_every_article_and_counts_stories_and_articles(tmp_path: Pat
     assert sorted(found) == sorted(links)  # every article linked, none twice
     assert "50 stories · 220 articles" in payloads[0]["blocks"][0]["text"]["text"]
     assert "+3 more from State Wire" in text and "Also covered by <https://delta" in text
-    assert "Vietnam–Japan ties (50)" in text  # the footer names the rule by its title
+    assert "*Vietnam–Japan ties* · 50" in text  # the section is headed by the rule's title
 
 
 def test_email_html_and_text_link_every_article(tmp_path: Path) -> None:
@@ -173,21 +174,48 @@ def test_webhook_json_passes_only_web_links() -> None:
     assert sorted(links, key=str) == sorted([None, None, "https://ok.example/1"], key=str)
 
 
-def test_first_digest_says_since_when_and_footer_uses_rule_titles() -> None:
-    from bot.digest import build_digest
-    from bot.digest.render import render_text
+def stored(store: Store, n: int, *, arrived: datetime, published: datetime | None,
+           urgent: bool = False) -> None:  # fmt: skip
+    link = f"https://harbour.example/{n}"
+    store.add_items(WIRE, [NewItem(
+        item=Item(key=link, feed_url=WIRE, title=f"Tokyo and Hanoi sign rail deal {n}", link=link,
+                  summary="Officials in Hanoi and Tokyo met.", published=published),
+        canonical_link=link, matches=(RuleMatch(rule="vn-jp", score=2.0, terms=("Hanoi",)),),
+        destinations=("desk",), urgent=("desk",) if urgent else (),
+    )], now=arrived)  # fmt: skip
 
-    d = build_digest(
-        destination=destination(),
-        items=[item(1, "Tokyo and Hanoi sign rail deal")],
-        key="desk:first",
-        period_start=None,
-        period_end=datetime(2026, 11, 23, 1, 0, tzinfo=UTC),
-        titles={"vn-jp": LocalText.of("Vietnam–Japan ties")},
-    )
-    text = render_text(d, EN)
-    assert text.splitlines()[1].startswith("since 23 Nov 2026 08:00")  # fetched 01:00 UTC
-    assert "Matches per topic: Vietnam–Japan ties (1)" in text and "desk:first" not in text
+
+def sent_text(store: Store, now: datetime, *, urgent_only: bool = False) -> str:
+    import io
+
+    dest = DestinationConfig(name="desk", type="console", options=ConsoleOptions())
+    out = io.StringIO()
+    outcome = asyncio.run(deliver(dest, store=store, clock=lambda: now, urgent_only=urgent_only,
+                                  titles={"vn-jp": LocalText.of("Vietnam–Japan ties")},
+                                  notifier=create_notifier(dest, stream=out)))  # fmt: skip
+    assert outcome.status == SENT
+    return out.getvalue()
+
+
+def test_the_period_starts_at_the_oldest_article_the_digest_brings(tmp_path: Path) -> None:
+    """A first digest says since when its articles date (published, else arrived), not the time
+    of sending; a digest after an urgent-only one starts where its waiting articles do."""
+    with Store(tmp_path / "s.sqlite3") as store:
+        store.sync_feeds([(WIRE, "Harbour Times")])
+        # arrived an hour before the first send, published half an hour before that
+        stored(store, 1, arrived=T - timedelta(hours=1), published=T - timedelta(hours=1.5))
+        stored(store, 2, arrived=T - timedelta(hours=1), published=None)
+        text = sent_text(store, T)
+        assert text.splitlines()[1].startswith("since 23 Nov 2026 04:30 ·"), text  # not 06:00
+        assert "== Vietnam–Japan ties (2) ==" in text and "desk:" not in text  # titles, no key
+        # an urgent-only digest at T+1h leaves the ordinary article that arrived before it waiting
+        stored(store, 3, arrived=T + timedelta(minutes=50), published=T + timedelta(minutes=20))
+        stored(store, 4, arrived=T + timedelta(minutes=55), published=None, urgent=True)
+        assert "rail deal 4" in sent_text(store, T + timedelta(hours=1), urgent_only=True)
+        text = sent_text(store, T + timedelta(hours=2))
+        assert "rail deal 3" in text
+        # from its publication, not "07:00 – 08:00" (the urgent digest to now)
+        assert text.splitlines()[1].startswith("23 Nov 2026, 06:20–08:00 ·"), text
 
 
 # ------------------------------------------------------------------------------ Apprise targets

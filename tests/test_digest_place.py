@@ -8,6 +8,8 @@ others, and its snippet must highlight only what filed it there.
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -142,3 +144,81 @@ def test_the_shipped_rules_never_show_generic_words_as_reasons(rules: RuleSet) -
     ):
         shown = {text[s:e] for s, e in rules.highlight(text, rules.names)}
         assert shown and not shown & generic, (text, shown)
+
+
+# (lang, title, summary, the rules it must be filed under one of): the catch-all has hits in the
+# title (the pairing, "kerja sama") while the topic rules have theirs only in the summary
+TOPIC_IN_THE_TEXT = [
+    ('en', 'Japan to fund 5 projects in Osaka under Vietnam partnership',
+     'Japan will fund 5 infrastructure projects in Osaka, JICA said, in a new ODA package agreed with Vietnam.',
+     {'vn-jp-aid', 'vn-jp-economy'}),
+    ('id', 'Vietnam dan Jepang perluas kerja sama maritim',
+     'Kementerian luar negeri Vietnam dan Jepang menyepakati kerja sama maritim baru di Laut China Selatan.',
+     {'vn-jp-security'}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("n", range(len(TOPIC_IN_THE_TEXT)))
+def test_the_catch_all_never_takes_an_article_a_topic_rule_matched(rules: RuleSet, n: int) -> None:
+    lang, title, summary, topics = TOPIC_IN_THE_TEXT[n]
+    found = rules.match(Document(title=title, summary=summary, lang=lang))
+    assert {"vietnam-japan", *topics} <= {r.rule for r in found}  # contested by the catch-all
+    item = PendingItem(
+        item_id=n, title=title, link=f"https://news.example/t{n}", canonical_link=None,
+        feed_url="https://news.example/rss", outlet="Desk", lang=lang, published=NOW,
+        fetched_at=NOW, summary=summary, content="",
+        matches=tuple(RuleMatch.of(r) for r in found),
+    )  # fmt: skip
+    assert placed(rules, [item])[n] in topics
+
+
+def test_the_counts_a_reader_sees_are_the_sections_and_add_up(rules: RuleSet) -> None:
+    from bot.digest.render import digest_payload, render_html, render_text
+    from bot.digest.slack import slack_messages
+    from bot.i18n import load_translator
+    from bot.rules import rule_titles
+
+    items = [pending(rules, n) for n in range(len(ARTICLES))]
+    assert sum(len(i.matches) for i in items) > len(items)  # stories match several rules
+    d = build_digest(destination=DEST, items=items, key="k", period_start=None, period_end=NOW,
+                     highlight=rules.highlight, titles=rule_titles(rules))  # fmt: skip
+    for locale in ("en", "vi", "ja", "id"):
+        tr = load_translator(locale)
+        text = render_text(d, tr)
+        shown = [int(n) for n in re.findall(r"^== .*[(（](\d+)[)）] ==$", text, re.M)]
+        assert len(shown) == len(d.groups) and sum(shown) == len(d.entries) == len(items)
+        # no second tally per rule in any channel's visible text: it named sections the digest
+        # does not have and added up to more than the stories
+        slack = json.dumps(slack_messages(d, tr), ensure_ascii=False)
+        for visible in (text, render_html(d, tr), slack):
+            for rule in rules.names:  # headings are in the destination's locale (en)
+                assert visible.count(rule_titles(rules)[rule].get("en")) == (
+                    rule in {g.name for g in d.groups}
+                ), (locale, rule)
+        doc = digest_payload(d, tr)
+        assert [g["count"] for g in doc["groups"]] == [len(g["item_ids"]) for g in doc["groups"]]
+        assert sum(g["count"] for g in doc["groups"]) == doc["stories"] == len(items)
+
+
+def test_place_names_pair_the_story_but_are_not_shown_as_its_reason(rules: RuleSet) -> None:
+    for n, city in enumerate(("Osaka", "Da Nang", "Hai Phong")):
+        title = f"Japan to fund {n + 5} projects in {city} under Vietnam partnership"
+        summary = (
+            f"Japan will fund infrastructure projects in {city}, JICA said, in a new ODA package."
+        )
+        # the place still matches: it is the only name of its side in these headlines
+        alone = {"Osaka": "Vietnamese technical trainees welcomed in Osaka",
+                 "Da Nang": "JICA funds new water plant in Da Nang",
+                 "Hai Phong": "JICA funds new port in Hai Phong"}[city]  # fmt: skip
+        assert rules.match(Document(title=alone, lang="en")), alone
+        found = rules.match(Document(title=title, summary=summary, lang="en"))
+        item = PendingItem(
+            item_id=n, title=title, link=f"https://news.example/p{n}", canonical_link=None,
+            feed_url="https://news.example/rss", outlet="Desk", lang="en", published=NOW,
+            fetched_at=NOW, summary=summary, content="", matches=tuple(RuleMatch.of(r) for r in found),
+        )  # fmt: skip
+        d = build_digest(destination=DEST, items=[item], key="k", period_start=None, period_end=NOW,
+                         highlight=rules.highlight)  # fmt: skip
+        [e] = d.entries
+        shown = {e.snippet[s:t] for s, t in e.highlights}
+        assert city in e.snippet and city not in shown and {"JICA", "ODA"} <= shown, shown

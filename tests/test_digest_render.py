@@ -59,7 +59,8 @@ def test_text_has_header_items_and_footer_in_destination_timezone() -> None:
     assert "Harbour Times · en · 23 Nov 07:00" in text
     assert "   Also covered by:\n     - Delta Wire: https://news.example/a/2\n" in text
     assert "*東京*とハノイ" in text  # highlighted term
-    assert "Matches per topic: oda (1), vn-jp (1)" in text
+    assert "== oda (1) ==" in text and "== vn-jp (1) ==" in text  # sections count their stories
+    assert "Matches per topic" not in text  # no per-rule tally that need not add up
     assert "Down Daily: failed 4×: fetch: 503" in text
     assert "All times are Vietnam Time (GMT+7)." in text
     assert "desk:2026" not in text  # the key is metadata, not reading matter
@@ -105,7 +106,7 @@ def test_json_has_flat_entries_and_groups() -> None:
     ]  # fmt: skip
     assert first["more_from_outlet"] == [] and first["merged_item_ids"] == [2]
     assert (doc["count"], doc["stories"]) == (3, 2)
-    assert [g["name"] for g in doc["groups"]] == ["oda", "vn-jp"]
+    assert [(g["name"], g["count"]) for g in doc["groups"]] == [("oda", 1), ("vn-jp", 1)]
     assert doc["rules_fired"] == [
         {"rule": "oda", "title": "oda", "count": 1},
         {"rule": "vn-jp", "title": "vn-jp", "count": 1},

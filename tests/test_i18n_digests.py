@@ -257,22 +257,22 @@ EXPECTED = {
     # (email subject, a line of the text part, a line of the HTML part)
     "en": (
         "Vietnam–Japan: 3 stories · 5 articles — 23 Nov 2026",
-        "since 23 Nov 2026 08:00 · 3 outlets · 2 feeds failing",
+        "since 23 Nov 2026 07:00 · 3 outlets · 2 feeds failing",
         "+1 more from Báo Sài Gòn:",
     ),
     "vi": (
         "Việt Nam – Nhật Bản: 3 tin · 5 bài viết — 23/11/2026",
-        "từ 23/11/2026 08:00 · 3 đầu báo · 2 nguồn tin bị lỗi",
+        "từ 23/11/2026 07:00 · 3 đầu báo · 2 nguồn tin bị lỗi",
         "+1 bài khác của Báo Sài Gòn:",
     ),
     "ja": (
         "日本・ベトナム：ニュース3件・記事5本（2026年11月23日）",
-        "2026年11月23日 8:00以降・3媒体・取得エラー2件",
+        "2026年11月23日 7:00以降・3媒体・取得エラー2件",
         "Báo Sài Gòn の関連記事1本：",
     ),
     "id": (
         "Vietnam–Jepang: 3 berita · 5 artikel — 23 Nov 2026",
-        "sejak 23 Nov 2026 08.00 · 3 media · 2 feed gagal",
+        "sejak 23 Nov 2026 07.00 · 3 media · 2 feed gagal",
         "+1 lainnya dari Báo Sài Gòn:",
     ),
 }

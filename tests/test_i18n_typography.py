@@ -47,15 +47,11 @@ def test_the_time_zone_is_named_as_the_desk_names_it(locale: str) -> None:
 @pytest.mark.parametrize("locale", LOCALES)
 def test_footer_labels_read_the_same_in_every_channel(locale: str) -> None:
     tr = load_translator(locale)
-    topics, health = tr.gettext("Matches per topic:"), tr.gettext("Source health:")
+    health = tr.gettext("Source health:")
     gap = " " if locale != "ja" else ""  # nothing after a full-width colon
     seen = channels(locale)
-    sections = ("首脳外交", "Cấp cao", "Pertemuan puncak", "Summits")
-    assert any(f"{topics}{s}" in seen["text"].replace(": ", ":") for s in sections)
-    assert f"*{topics}*{gap or chr(0x200B)}" in seen["slack"]
     assert f"*{health}*{gap or chr(0x200B)}" in seen["slack"]
-    html = visible(seen["html"])
-    assert f"{topics}\n{gap}" in html and f"{health}\n{gap}" in html
+    assert f"{health}\n{gap}" in visible(seen["html"])
 
 
 def test_japanese_counts_are_set_in_newspaper_style() -> None:
@@ -64,10 +60,11 @@ def test_japanese_counts_are_set_in_newspaper_style() -> None:
         shown = visible(text) if channel == "html" else text
         assert re.findall(r"\(\d", shown) == [], channel  # full-width （2）, not (2)
         assert re.findall(r"\d [件本媒回通以ま]|[件本媒]の? \d", shown) == [], channel
-        assert "首脳外交（2）、ODA・援助（1）" in shown, channel
+        # the section counts its stories
+        assert re.search(r"首脳外交\W*(（2）|· 2)", shown), channel
         assert "ニュース3件・記事5本" in shown, channel
     assert "*フィードの状態：*\u200bエラー2件、更新なし2件" in seen["slack"]
     assert "== 首脳外交（2） ==" in seen["text"]
     assert "フィードの状態（エラー2件、更新なし2件）：" in seen["text"]
     assert "Nguồn A：3回連続で失敗：HTTP 503" in seen["text"]
-    assert "2026年11月23日 8:00以降・3媒体・取得エラー2件" in seen["text"]
+    assert "2026年11月23日 7:00以降・3媒体・取得エラー2件" in seen["text"]

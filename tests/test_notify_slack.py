@@ -175,7 +175,7 @@ def test_two_hundred_items_split_into_valid_ordered_paced_messages() -> None:
     assert [p["text"].endswith(f"(part {k} of {n})") for k, p in enumerate(payloads, 1)] == [
         True
     ] * n
-    assert "Matches per topic:" in json.dumps(payloads[-1])
+    assert "Source health:" in json.dumps(payloads[-1])  # the footer closes the last part
 
 
 def test_feed_text_cannot_mention_or_disguise_links() -> None:

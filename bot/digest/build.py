@@ -81,11 +81,12 @@ def build_digest(
     names = {r: t.get(destination.locale) for r, t in (titles or {}).items()}
     groups = _group(stories, tags=destination.tags, titles=names, highlight=highlight)
     fired = Counter(rule for c in stories for rule in c.entry.rules)
+    start = shown_start(items, period_start)
     digest = Digest(
         key=key,
         destination=destination.name,
         title=clean_line(destination.title),
-        period_start=period_start,
+        period_start=start if period_start is not None else None,
         period_end=period_end,
         timezone=destination.timezone,
         groups=groups,
@@ -94,11 +95,31 @@ def build_digest(
         ),
         source_health=tuple(sorted(health, key=lambda h: (not h.is_failing, h.name.casefold()))),
         rule_titles=tuple((r, clean_line(names[r])) for r in fired if names.get(r)),
-        since=min((as_utc(i.fetched_at) for i in items if i.fetched_at.year > 1), default=None)
-        if period_start is None
-        else None,
+        since=start if period_start is None else None,
     )
     return with_feedback(digest, destination.feedback) if destination.feedback else digest
+
+
+def shown_start(items: Sequence[PendingItem], period_start: datetime | None) -> datetime | None:
+    """Where the period the reader sees begins: at the last digest (`period_start`), or earlier, at
+    the oldest article this digest brings that was already waiting then, by the time the reader
+    sees on it (its publication, else its arrival). None: a first digest with nothing dated.
+
+    Why: readers take the period to describe the articles. Without this a destination's first
+    digest said "since <now>" (its articles had just arrived, published an hour before), and a
+    digest after an urgent-only one showed "16:40–16:40" over articles published at 16:12 that
+    had waited since before it."""
+    start = as_utc(period_start) if period_start is not None else None
+    times = [start] if start is not None else []
+    for item in items:
+        if item.fetched_at.year == 1:  # a store that did not record the arrival
+            continue
+        arrived = as_utc(item.fetched_at)
+        if start is None or arrived < start:
+            # a publication after the arrival is a feed's clock error: the arrival stands
+            published = as_utc(item.published) if item.published is not None else arrived
+            times.append(min(arrived, published))
+    return min(times, default=None)
 
 
 def _candidate(

@@ -4,10 +4,12 @@ The conditions every rule shares (Vietnam, Japan: the pairing) say nothing about
 rule's *topic hits* are the hits of its other terms (`RuleSet.highlight(..., topic_only=True)`).
 Then:
 
-1. title before body: the rules with topic hits in the title, else those with topic hits in the
-   text, else all of them;
-2. narrow before broad: a rule whose topic hits (title and text) strictly contain another's (a
-   catch-all that also lists every topic's terms) gives way to the narrower rule;
+1. narrow before broad, over every rule that matched: a rule whose topic hits (title and text)
+   strictly contain another's (a catch-all that also lists every topic's terms) gives way to the
+   narrower rule. This comes first because a catch-all often has hits in the title (the pairing,
+   "cooperation") where the topic's rule has them only in the text;
+2. title before body: of those left, the rules with topic hits in the title, else those with topic
+   hits in the text, else all of them;
 3. more topic hits (in the title, else the text), then the rule that matched the fewest stories of
    the digest, then the best score.
 
@@ -60,7 +62,8 @@ def place(
         | frozenset(("body", *s) for s in body_hits[r])
         for r in order
     }
-    hits = title_hits if any(title_hits.values()) else body_hits
-    tier = [r for r in order if hits[r]] or list(order)
-    narrow = [r for r in tier if not any(every[o] and every[o] < every[r] for o in tier)]
-    return min(narrow, key=lambda r: (-len(hits[r]), reach(r), order[r]))
+    # narrow before broad, before title before body (see the module's docstring)
+    narrow = [r for r in order if not any(every[o] and every[o] < every[r] for o in order)]
+    hits = title_hits if any(title_hits[r] for r in narrow) else body_hits
+    tier = [r for r in narrow if hits[r]] or narrow
+    return min(tier, key=lambda r: (-len(hits[r]), reach(r), order[r]))

@@ -122,7 +122,12 @@ def digest_payload(digest: Digest, tr: Translator) -> dict[str, Any]:
         "entries": entries,
         "missed_url": digest.missed_url,
         "groups": [
-            {"name": g.name, "title": g.heading, "item_ids": [e.item_id for e in g.entries]}
+            {
+                "name": g.name,
+                "title": g.heading,
+                "count": len(g.entries),  # stories filed in this section, as its heading shows
+                "item_ids": [e.item_id for e in g.entries],
+            }
             for g in digest.groups
         ],
         "rules_fired": [

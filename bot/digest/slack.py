@@ -156,9 +156,6 @@ def footer_blocks(view: DigestView, tr: Translator) -> list[Block]:
     lines: list[str] = []
     # Slack bolds only at a word boundary: a zero-width space where the label has no gap (Japanese)
     gap = tr.label_gap or "\u200b"
-    if view.rules_fired:
-        topics = escape(tr._("Matches per topic:"))
-        lines.append(f"*{topics}*{gap}{escape(view.topics)}")
     health = escape(tr._("Source health:"))
     if view.health:
         lines.append(f"*{health}*{gap}{escape(view.health_counts)}")
