@@ -114,7 +114,7 @@ async def run_cycle(urls: list[str], settings: Any, store: Any, ruleset: Any) ->
                 ruleset=ruleset,
                 destinations=(),
                 clock=utcnow,
-                workers=workers,
+                analyzer=workers,
             )
 
 

@@ -15,6 +15,7 @@ from bot.config import Config
 from bot.deliver import DeliveryOutcome, deliver_all
 from bot.fetch import Fetcher
 from bot.housekeeping import Housekeeper
+from bot.http import delivery_client
 from bot.models import Clock
 from bot.notify import Notifier, create_notifier
 from bot.pipeline import FeedOutcome, PollReport, poll_feeds, workers_for
@@ -33,7 +34,7 @@ def notifiers_for(
     config: Config, *, stream: IO[str], sleep: Callable[[float], None] = time.sleep
 ) -> Iterator[dict[str, Notifier]]:
     """One synchronous HTTP client shared by every notifier for the life of the block."""
-    with httpx.Client(headers={"User-Agent": USER_AGENT}, timeout=30.0) as http:
+    with delivery_client() as http:
         yield {
             d.name: create_notifier(d, http=http, sleep=sleep, stream=stream)
             for d in config.destinations
@@ -60,7 +61,7 @@ async def run_once(
                 destinations=config.destinations,
                 clock=clock,
                 on_done=on_feed_done,
-                workers=workers,
+                analyzer=workers,
                 urgent_max_age=config.fetch.urgent_max_age,
             )
     # `once` means "now": a destination that failed earlier is retried without waiting for backoff

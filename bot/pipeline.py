@@ -108,12 +108,12 @@ async def poll_feeds(
     destinations: Sequence[DestinationConfig],
     clock: Clock,
     on_done: Callable[[FeedOutcome], None] | None = None,
-    workers: Analyzer | None = None,
+    analyzer: Analyzer | None = None,
     urgent_max_age: float | None = DEFAULT_URGENT_MAX_AGE,
 ) -> PollReport:
     """Poll `feeds` concurrently (the fetcher enforces global and per-host limits).
 
-    `workers`: the analyzer of this cycle, a `bot.workers.WorkerPool` (parses and matches in other
+    `analyzer`: the analyzer of this cycle, a `bot.workers.WorkerPool` (parses and matches in other
     processes: feedparser and the rules engine are pure Python, so on the event loop they would
     cap a large cycle at one core), or None to work inline.
     """
@@ -130,7 +130,7 @@ async def poll_feeds(
             ruleset=ruleset,
             destinations=destinations,
             clock=clock,
-            workers=workers,
+            analyzer=analyzer,
             urgent_max_age=urgent_max_age,
         )
         if on_done is not None:
@@ -149,14 +149,14 @@ async def poll_feed(
     ruleset: RuleSet,
     destinations: Sequence[DestinationConfig],
     clock: Clock,
-    workers: Analyzer | None = None,
+    analyzer: Analyzer | None = None,
     state: FeedState | None = None,
     urgent_max_age: float | None = DEFAULT_URGENT_MAX_AGE,
 ) -> FeedOutcome:
     """Fetch, parse, store and match one feed. Never raises for a feed problem: it is recorded.
-    `state`: the feed's stored state when the caller read it already; `workers`: the analyzer
-    (`bot.analysis`) of the cycle's worker pool, or None to work inline."""
-    analyzer = INLINE if workers is None else workers
+    `state`: the feed's stored state when the caller read it already; `analyzer`: the cycle's
+    analyzer (`bot.analysis`), a worker pool or None to work inline."""
+    analyzer = INLINE if analyzer is None else analyzer
     state = state or store.feed(feed.url)
     if not feed.named:  # logs, notices and the outcome name the feed as digests do
         feed = dataclasses.replace(feed, name=state.name)

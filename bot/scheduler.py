@@ -40,6 +40,7 @@ from bot.deliver import deliver_owed
 from bot.fetch import Fetcher
 from bot.housekeeping import EVERY as HOUSEKEEPING_EVERY
 from bot.housekeeping import Housekeeper
+from bot.http import delivery_client
 from bot.log import get_logger, kv
 from bot.models import Clock, utcnow
 from bot.notices import feed_notice
@@ -120,7 +121,7 @@ class Daemon(Upkeep):
             loop.add_signal_handler(sig, self.stopping.set)
         loop.add_signal_handler(signal.SIGHUP,
                                 lambda: self._spawn(self._tracked(self.reload)("SIGHUP")))  # fmt: skip
-        self.http = httpx.Client(headers={"User-Agent": USER_AGENT}, timeout=30.0)
+        self.http = delivery_client()
         self.scheduler = AsyncIOScheduler(event_loop=loop, timezone=UTC)
         self.scheduler.add_listener(self._on_event, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES
                                     | EVENT_JOB_ERROR)  # fmt: skip
@@ -312,7 +313,7 @@ class Daemon(Upkeep):
     async def poll(self, feed: FeedConfig) -> None:
         outcome = await poll_feed(feed, store=self.store, fetcher=self.fetcher,
                                   ruleset=self.ruleset, destinations=self.config.destinations,
-                                  clock=self.clock, workers=self.workers,
+                                  clock=self.clock, analyzer=self.workers,
                                   urgent_max_age=self.config.fetch.urgent_max_age)  # fmt: skip
         now = self.clock()
         self.last_cycle_at = now

@@ -133,10 +133,8 @@ def run_preview(args: argparse.Namespace) -> int:
 
 
 def run_send(args: argparse.Namespace) -> int:
-    import httpx
-
-    from bot import USER_AGENT
     from bot.deliver import NOTHING, SENT, deliver_owed
+    from bot.http import delivery_client
     from bot.models import utcnow
     from bot.notify import create_notifier
     from bot.rules import load_rules, rule_titles
@@ -146,7 +144,7 @@ def run_send(args: argparse.Namespace) -> int:
     ruleset = load_rules(list(config.rules.paths))
     with (
         open_store(config.state.path) as store,
-        httpx.Client(headers={"User-Agent": USER_AGENT}, timeout=30.0) as http,
+        delivery_client() as http,
     ):
         notifier = create_notifier(destination, http=http, stream=sys.stdout)
         outcomes = asyncio.run(
