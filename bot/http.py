@@ -1,6 +1,6 @@
 """The one place a synchronous HTTP client for deliveries is built: newsbot's User-Agent and a 30 s
 timeout. `once`, `digest send` and the daemon share one such client between every channel for the
-life of their run; tests pass a `transport` to answer on loopback.
+life of their run. The transport is a parameter (httpx's default when None).
 
 Feeds and article pages are fetched by `bot.fetch.Fetcher`, whose async pools take their timeouts
 and User-Agent from `[fetch]`.

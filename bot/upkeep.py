@@ -1,6 +1,7 @@
 """The daemon's upkeep: health (heartbeat, STATUS=, notices, a state that cannot be written,
-housekeeping) and reloading (rule files watched, SIGHUP). A part of `bot.scheduler.Daemon`, kept
-apart so each file stays readable; it works on the daemon's attributes, declared below."""
+housekeeping) and reloading (rule files watched, SIGHUP). The base of the daemon's classes:
+`bot.jobs.Jobs` (what is scheduled) builds on it and `bot.scheduler.Daemon` (the lifecycle) on
+that; it works on the daemon's attributes, declared below."""
 
 from __future__ import annotations
 
@@ -62,7 +63,7 @@ def rule_files(paths: tuple[Path, ...]) -> dict[str, tuple[int, int]]:
 
 
 class Upkeep:
-    # the daemon's, set by Daemon.__init__ / Daemon.run
+    # the daemon's, set by Daemon.__init__ / Daemon.attach
     load_config: Callable[[], Config]
     clock: Clock
     config: Config
