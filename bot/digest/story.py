@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from bot.rules.text import has_cjk
+
 # " - Outlet", " | Outlet", " — Outlet" at the end of a title (aggregators append the source)
 _OUTLET_SUFFIX = re.compile(r"\s+[-|–—:]\s+[^-|–—:]{1,40}$")
 _VERSION_WORDS = r"update[sd]?|updating|corrected|correction|refiled?|recasts?|adds?|writethru|ld|lead|更新|続報|訂正|cập nhật"
@@ -29,7 +31,6 @@ _MONTH = re.compile(
 )
 _LATIN_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 _KATAKANA = re.compile(r"[\u30a1-\u30fa\u30fc]{2,}")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 # capitalised only because they open the sentence: not names
 _OPENER_WORDS = (
     "the a an new how why what when who this these more most top breaking exclusive analysis "
@@ -53,7 +54,7 @@ def story_marks(title: str) -> frozenset[str]:
     marks = {f"#{n.replace(',', '')}" for n in _NUMBER.findall(text)}
     words = _LATIN_WORD.findall(text)
     marks.update(f"#{w.casefold()}" for w in words if _MONTH.fullmatch(w.casefold()))
-    if _CJK.search(text):
+    if has_cjk(text):  # the rules' definition of scripts written without spaces
         marks.update(k for k in _KATAKANA.findall(text))
         marks.update(w.casefold() for w in words if w.isascii() and len(w) > 1)
         return frozenset(marks)
