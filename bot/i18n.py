@@ -1,8 +1,9 @@
 """The reader's language: one `Translator` per destination locale (en, vi, ja, id).
 
-Every string newsbot writes around the articles goes through a translator: gettext catalogs
-(``bot/locale/<lang>/LC_MESSAGES/newsbot.po``, English is the source and needs none) compiled in
-memory when a translator is made, and Babel's CLDR data for dates, times, numbers and plural forms.
+Every string newsbot writes around the articles, and on the readers' feedback pages, goes through a
+translator: gettext catalogs (``bot/locale/<lang>/LC_MESSAGES/newsbot.po``, English is the source and
+needs none) compiled in memory when a translator is made, and Babel's CLDR data for dates, times,
+numbers and plural forms.
 A translator is an ordinary object, made where a destination's channel is made and passed down to
 the renderers; nothing here is cached at module level.
 
@@ -191,6 +192,16 @@ def gmt_offset(local: datetime) -> str:
     sign = "+" if minutes > 0 else "-"
     hours, rest = divmod(abs(minutes), 60)
     return f"GMT{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def pick_locale(candidates: Iterable[str | None], accept_language: str | None = None) -> str:
+    """The first of `candidates` ("vi", "ja-JP", None...) that is one of LOCALES, else the first of
+    a browser's Accept-Language list (in the order written) that is, else English."""
+    for tag in [*(c or "" for c in candidates), *(accept_language or "").split(",")]:
+        code = tag.split(";")[0].strip().split("-")[0].split("_")[0].lower()
+        if code in LOCALES:
+            return code
+    return DEFAULT_LOCALE
 
 
 def load_translator(locale: str = DEFAULT_LOCALE) -> Translator:

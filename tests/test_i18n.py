@@ -27,7 +27,8 @@ from tests.test_config import GOOD, write
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATED = [loc for loc in LOCALES if loc != "en"]
 # the same method map and keywords as `make messages` (babel.cfg, Makefile)
-METHODS = [("bot/**.py", "python"), ("bot/digest/templates/**", "jinja2")]
+TEMPLATES = ("bot/digest/templates/**", "bot/feedback/templates/**")
+METHODS = [("bot/**.py", "python"), *((t, "jinja2") for t in TEMPLATES)]
 KEYWORDS = {
     "_": None,
     "gettext": None,
@@ -48,7 +49,7 @@ def source_messages() -> set[tuple[str | None, str | tuple[str, str]]]:
         ROOT,
         METHODS,
         keywords=KEYWORDS,
-        options_map={"bot/digest/templates/**": {"extensions": "jinja2.ext.i18n"}},
+        options_map={t: {"extensions": "jinja2.ext.i18n"} for t in TEMPLATES},
     ):
         if "/.venv/" in _file or _file.startswith(".venv"):
             continue

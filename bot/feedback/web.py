@@ -28,13 +28,13 @@ from aiohttp import web
 from bot.config import DestinationConfig, FeedbackConfig
 from bot.digest.view import is_web_link
 from bot.errors import FeedbackError, FetchError
-from bot.feedback.labels import labels, page_lang
 from bot.feedback.links import feedback_url
 from bot.feedback.missed import article_document, rule_verdicts
-from bot.feedback.pages import NOTE_CHARS, URL_CHARS, error_page, missed_page, vote_page
+from bot.feedback.pages import NOTE_CHARS, URL_CHARS, Pages
 from bot.feedback.terms import shown_terms
 from bot.feedback.tokens import Ballot, Verdict, verify
 from bot.fetch import Fetcher
+from bot.i18n import N_, load_translator, pick_locale
 from bot.log import get_logger, kv
 from bot.models import Clock, utcnow
 from bot.rules import RuleSet, rule_titles
@@ -53,6 +53,10 @@ HEADERS = {
     "Cache-Control": "no-store",
     "X-Robots-Tag": "noindex, nofollow",
 }
+#: what the error pages say (translated when shown)
+BAD_TOKEN = N_("This link is not valid (it may have been cut or changed).")
+NOT_FOUND = N_("This article is no longer stored.")
+RATE_LIMITED = N_("Too many requests; please try again in a minute.")
 
 
 class RateLimiter:
@@ -92,6 +96,8 @@ class FeedbackService:
     clock: Clock = utcnow
     monotonic: Callable[[], float] = time.monotonic
     limiter: RateLimiter = field(init=False)
+    #: locale -> its pages, made when a reader first asks for that language
+    by_locale: dict[str, Pages] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.limiter = RateLimiter(self.config.rate_limit, monotonic=self.monotonic)
@@ -111,11 +117,15 @@ class FeedbackService:
         """The path of `base_url` ("/newsbot"), "" when it has none."""
         return urlsplit(self.config.base_url).path.rstrip("/")
 
-    def lang(self, request: web.Request, *, destination: str | None = None,
-             item_lang: str | None = None) -> str:  # fmt: skip
-        """The destination's locale, else the item's language, else the browser's, else English."""
+    def pages(self, request: web.Request, *, destination: str | None = None,
+              item_lang: str | None = None) -> Pages:  # fmt: skip
+        """The pages in the destination's locale, else the item's language, else the browser's
+        (Accept-Language), else English."""
         desk = self.locales.get(destination) if destination is not None else None
-        return page_lang(desk or item_lang, request.headers.get("Accept-Language"))
+        locale = pick_locale([desk, item_lang], request.headers.get("Accept-Language"))
+        if locale not in self.by_locale:
+            self.by_locale[locale] = Pages(load_translator(locale))
+        return self.by_locale[locale]
 
 
 def desk_locales(destinations: Iterable[DestinationConfig]) -> dict[str, str]:
@@ -147,7 +157,7 @@ def make_app(service: FeedbackService) -> web.Application:
     ) -> web.StreamResponse:
         wait = service.limiter.wait(client_of(request))
         if wait:
-            response = _html(error_page("rate_limited", lang=service.lang(request)), status=429)
+            response = _html(service.pages(request).error(RATE_LIMITED), status=429)
             response.headers["Retry-After"] = str(max(1, round(wait)))
             return response
         return await handler(request)
@@ -175,30 +185,22 @@ class _Handlers:
     def _ballot(self, request: web.Request, *, missed: bool) -> Ballot:
         """The token's ballot; 403 for a token we did not sign, 404 for the wrong kind of page
         or a path prefix that is not base_url's."""
-        lang = self.s.lang(request)
+        pages = self.s.pages(request)
         if request.match_info["prefix"] not in ("", self.s.prefix.lstrip("/") + "/"):
-            raise web.HTTPNotFound(
-                text=error_page("not_found", lang=lang), content_type="text/html"
-            )
+            raise web.HTTPNotFound(text=pages.error(NOT_FOUND), content_type="text/html")
         try:
             ballot = verify(request.match_info["token"], secret=self.s.config.secret)
         except FeedbackError:
-            raise web.HTTPForbidden(
-                text=error_page("bad_token", lang=lang), content_type="text/html"
-            ) from None
+            raise web.HTTPForbidden(text=pages.error(BAD_TOKEN), content_type="text/html") from None
         if (ballot.verdict == "missed") != missed:
-            raise web.HTTPNotFound(
-                text=error_page("bad_token", lang=lang), content_type="text/html"
-            )
+            raise web.HTTPNotFound(text=pages.error(BAD_TOKEN), content_type="text/html")
         return ballot
 
     def _item(self, request: web.Request, ballot: Ballot) -> FeedbackItem:
         item = self.s.store.feedback_item(ballot.item_id)
         if item is None:
-            lang = self.s.lang(request, destination=ballot.destination)
-            raise web.HTTPNotFound(
-                text=error_page("not_found", lang=lang), content_type="text/html"
-            )
+            pages = self.s.pages(request, destination=ballot.destination)
+            raise web.HTTPNotFound(text=pages.error(NOT_FOUND), content_type="text/html")
         return item
 
     async def vote_form(self, request: web.Request) -> web.Response:
@@ -209,15 +211,14 @@ class _Handlers:
         other_url = feedback_url(
             self.s.config, item_id=ballot.item_id, destination=ballot.destination, verdict=other
         ).rsplit("/", 1)[1]
-        lang = self.s.lang(request, destination=ballot.destination, item_lang=item.lang)
+        pages = self.s.pages(request, destination=ballot.destination, item_lang=item.lang)
         ruleset = self.s.rules()
-        page = vote_page(
+        page = pages.vote(
             _shown(item, shown_terms(ruleset, item)),
             verdict=ballot.verdict,
-            lang=lang,
             done=request.query.get("done") == "1",
             other_url=other_url,
-            titles=_titles(ruleset, lang),
+            titles=_titles(ruleset, pages.tr.locale),
         )
         return _html(page)
 
@@ -237,21 +238,22 @@ class _Handlers:
 
     async def missed_form(self, request: web.Request) -> web.Response:
         ballot = self._ballot(request, missed=True)
-        return _html(missed_page(lang=self.s.lang(request, destination=ballot.destination)))
+        return _html(self.s.pages(request, destination=ballot.destination).missed())
 
     async def missed(self, request: web.Request) -> web.Response:
         ballot = self._ballot(request, missed=True)
-        lang = self.s.lang(request, destination=ballot.destination)
+        pages = self.s.pages(request, destination=ballot.destination)
         form = await request.post()
         url = str(form.get("url", "")).strip()[:URL_CHARS]
         note = str(form.get("note", ""))[:NOTE_CHARS]
         if not is_web_link(url):
-            return _html(missed_page(lang=lang, url=url, error=_label(lang, "bad_url")), status=400)
+            error = pages.tr._("Enter an http:// or https:// address.")
+            return _html(pages.missed(url=url, error=error), status=400)
         try:
             html = await self.s.fetcher.fetch_article(url)  # untrusted: the SSRF guard applies
         except FetchError as exc:
-            error = f"{_label(lang, 'fetch_failed')}: {exc}"
-            return _html(missed_page(lang=lang, url=url, error=error), status=422)
+            error = pages.tr._("That page could not be fetched") + f": {exc}"
+            return _html(pages.missed(url=url, error=error), status=422)
         doc = await asyncio.to_thread(article_document, html)
         ruleset = self.s.rules()
         verdicts = rule_verdicts(ruleset, doc)
@@ -268,9 +270,9 @@ class _Handlers:
             item, destination=ballot.destination, verdict="missed", note=note, now=self.s.clock()
         )
         log.info(kv("feedback_recorded", verdict="missed", destination=ballot.destination))
-        lang = self.s.lang(request, destination=ballot.destination, item_lang=doc.lang)
-        page = missed_page(lang=lang, title=item.title, link=url, results=verdicts,
-                           titles=_titles(ruleset, lang))  # fmt: skip
+        pages = self.s.pages(request, destination=ballot.destination, item_lang=doc.lang)
+        page = pages.missed(title=item.title, link=url, results=verdicts,
+                            titles=_titles(ruleset, pages.tr.locale))  # fmt: skip
         return _html(page)
 
     async def health(self, _request: web.Request) -> web.Response:
@@ -287,10 +289,6 @@ def _shown(item: FeedbackItem, terms: tuple[str, ...]) -> FeedbackItem:
 def _titles(ruleset: RuleSet, lang: str) -> dict[str, str]:
     """Rule -> its title in `lang` (the pages name rules as the digests' sections do)."""
     return {name: text for name, title in rule_titles(ruleset).items() if (text := title.get(lang))}
-
-
-def _label(lang: str, key: str) -> str:
-    return labels(lang)[key]
 
 
 async def start_service(service: FeedbackService) -> web.AppRunner:
