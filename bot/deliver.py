@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from bot.config import DestinationConfig
 from bot.digest import build_digest
@@ -29,7 +30,16 @@ from bot.store.outbox import OutboxEntry
 
 log = get_logger("deliver")
 
-SENT, NOTHING, RETRY, DEAD, BUSY = "sent", "nothing", "retry", "dead", "busy"
+
+class DeliveryStatus(StrEnum):
+    """What one `deliver` did for a destination (logged and printed as its value)."""
+
+    SENT = "sent"  # the channel accepted a digest
+    NOTHING = "nothing"  # nothing owed
+    RETRY = "retry"  # a transient failure: the digest waits in the outbox
+    DEAD = "dead"  # a permanent failure, or max_attempts reached: the digest is given up
+    BUSY = "busy"  # another process is sending it
+
 
 #: first retry after 30 s, doubling, at most an hour apart
 BACKOFF_BASE, BACKOFF_CAP = 30.0, 3600.0
@@ -39,7 +49,7 @@ QUIET_AFTER = timedelta(hours=24)
 @dataclass(frozen=True, slots=True)
 class DeliveryOutcome:
     destination: str
-    status: str  # sent | nothing | retry | dead | busy
+    status: DeliveryStatus
     items: int = 0  # articles delivered (dead: those in the parts the channel accepted)
     key: str | None = None
     error: str | None = None
@@ -99,10 +109,10 @@ async def deliver(
             allow_empty=destination.send_empty and not urgent_only,
         )
     if entry is None:
-        return DeliveryOutcome(name, NOTHING)
+        return DeliveryOutcome(name, DeliveryStatus.NOTHING)
     claimed = store.claim_outbox(entry.id, now=now, lease=lease)
     if claimed is None:  # another process is sending it right now
-        return DeliveryOutcome(name, BUSY, key=entry.key)
+        return DeliveryOutcome(name, DeliveryStatus.BUSY, key=entry.key)
     count = 0
     try:
         async with _lease_kept(store, claimed.id, clock=clock, lease=lease):
@@ -123,7 +133,7 @@ async def deliver(
                        clock=clock, key=claimed.key, items=count)  # fmt: skip
     store.mark_sent(claimed.id, now=clock())
     log.info(kv("digest_sent", destination=name, key=claimed.key, items=count))
-    return DeliveryOutcome(name, SENT, items=count, key=claimed.key, retried=retried)
+    return DeliveryOutcome(name, DeliveryStatus.SENT, items=count, key=claimed.key, retried=retried)
 
 
 async def _send(
@@ -224,9 +234,9 @@ async def deliver_owed(
             highlight=highlight, titles=titles, urgent_only=urgent_only,
             ignore_backoff=ignore_backoff,
         )  # fmt: skip
-        if outcome.status != NOTHING or not outcomes:
+        if outcome.status != DeliveryStatus.NOTHING or not outcomes:
             outcomes.append(outcome)
-        if not (outcome.status == SENT and outcome.retried):
+        if not (outcome.status == DeliveryStatus.SENT and outcome.retried):
             break
     return outcomes
 
@@ -253,10 +263,14 @@ def _failed(
         log.error(kv("digest_dead_lettered", destination=destination.name, key=key,
                      attempts=attempts, delivered_in_accepted_parts=delivered,
                      error=message))  # fmt: skip
-        return DeliveryOutcome(destination.name, DEAD, items=delivered, key=key, error=message)
+        return DeliveryOutcome(
+            destination.name, DeliveryStatus.DEAD, items=delivered, key=key, error=message
+        )
     log.warning(kv("digest_retry", destination=destination.name, key=key, attempts=attempts,
                    retry_at=retry_at.isoformat() if retry_at else None, error=message))  # fmt: skip
-    return DeliveryOutcome(destination.name, RETRY, items=items, key=key, error=message)
+    return DeliveryOutcome(
+        destination.name, DeliveryStatus.RETRY, items=items, key=key, error=message
+    )
 
 
 async def deliver_all(

@@ -136,7 +136,7 @@ def run_send(args: argparse.Namespace) -> int:
     import httpx
 
     from bot import USER_AGENT
-    from bot.deliver import NOTHING, SENT, deliver_owed
+    from bot.deliver import DeliveryStatus, deliver_owed
     from bot.models import utcnow
     from bot.notify import create_notifier
     from bot.rules import load_rules, rule_titles
@@ -161,11 +161,11 @@ def run_send(args: argparse.Namespace) -> int:
             )
         )
     for outcome in outcomes:
-        if outcome.status == SENT:
+        if outcome.status == DeliveryStatus.SENT:
             again = " (a retry)" if outcome.retried else ""
             print(f"newsbot: sent {outcome.items} item(s) to {destination.name}{again} "
                   f"({outcome.key})", file=sys.stderr)  # fmt: skip
-        elif outcome.status == NOTHING:
+        elif outcome.status == DeliveryStatus.NOTHING:
             print(f"newsbot: nothing pending for {destination.name}", file=sys.stderr)
         else:
             print(f"newsbot: {destination.name}: {outcome.status}: {outcome.error or ''}",
