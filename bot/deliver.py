@@ -2,6 +2,10 @@
 
 Each destination is its own failure boundary. Items are marked delivered only after the channel
 accepted the message (see bot.store.outbox for the at-least-once contract).
+
+`compose_digest` is how a digest is built from its items for sending; `preview` (``newsbot digest
+preview``) builds what `deliver` would send next through it, without writing to the store.
+Outcomes carry a `DeliveryStatus`.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from bot.digest.text import Highlighter
 from bot.errors import DeliveryError, PermanentDeliveryError
 from bot.i18n import LocalText
 from bot.log import get_logger, kv
-from bot.models import Clock, FeedHealth
+from bot.models import Clock, Digest, FeedHealth, PendingItem
 from bot.notify import Notifier
 from bot.notify.base import Part
 from bot.store import Store
@@ -80,6 +84,53 @@ def source_health(store: Store, *, now: datetime) -> tuple[FeedHealth, ...]:
         if f.consecutive_failures or f.disabled or quiet:
             out.append(f.health())
     return tuple(out)
+
+
+def compose_digest(
+    destination: DestinationConfig,
+    *,
+    store: Store,
+    items: Sequence[PendingItem],
+    key: str,
+    period_start: datetime | None,
+    period_end: datetime,
+    now: datetime,
+    highlight: Highlighter | None,
+    titles: Mapping[str, LocalText] | None,
+) -> Digest:
+    """The digest of `items` as `deliver` sends it: with the feed-health footer, highlights and
+    rule titles. `preview` builds the same from what would be sent next."""
+    return build_digest(
+        destination=destination,
+        items=items,
+        key=key,
+        period_start=period_start,
+        period_end=period_end,
+        health=source_health(store, now=now),
+        highlight=highlight,
+        titles=titles,
+    )
+
+
+def preview(
+    destination: DestinationConfig,
+    *,
+    store: Store,
+    now: datetime,
+    highlight: Highlighter | None,
+    titles: Mapping[str, LocalText] | None,
+) -> Digest:
+    """What `deliver` (ignoring backoff) would send next, built without writing to the store: a
+    due retry first, else the pending items under an ad-hoc key."""
+    name = destination.name
+    entry = store.due_outbox(name, now=now, ignore_backoff=True)
+    if entry is not None:
+        items, key, start = store.outbox_items(entry.id), entry.key, entry.period_start
+    else:
+        [state] = store.destination_states([name])
+        items, key, start = store.pending_items(name), adhoc_key(name, now), state.last_sent_at
+    return compose_digest(destination, store=store, items=items, key=key, period_start=start,
+                          period_end=now, now=now, highlight=highlight, titles=titles)  # fmt: skip
 
 
 async def deliver(
@@ -154,13 +205,14 @@ async def _send(
         # building a big digest takes seconds: off the event loop, which keeps renewing the lease
         digest = await asyncio.to_thread(
             functools.partial(
-                build_digest,
-                destination=destination,
+                compose_digest,
+                destination,
+                store=store,
                 items=store.outbox_items(claimed.id),
                 key=claimed.key,
                 period_start=claimed.period_start,
                 period_end=claimed.period_end,
-                health=source_health(store, now=now),
+                now=now,
                 highlight=highlight,
                 titles=titles,
             )

@@ -75,8 +75,7 @@ def _destination_option(parser: argparse.ArgumentParser) -> None:
 def next_digest(config: Config, store: Store, name: str, *, locale: str | None = None) -> Digest:
     """What `send` would deliver next, built without writing to the store (in `locale`, when
     given, instead of the destination's)."""
-    from bot.deliver import adhoc_key, source_health
-    from bot.digest import build_digest
+    from bot.deliver import preview
     from bot.models import utcnow
     from bot.rules import load_rules, rule_titles
 
@@ -84,24 +83,8 @@ def next_digest(config: Config, store: Store, name: str, *, locale: str | None =
     if locale is not None:
         destination = replace(destination, locale=locale)
     ruleset = load_rules(list(config.rules.paths))
-    now = utcnow()
-    entry = store.due_outbox(name, now=now, ignore_backoff=True)
-    if entry is not None:
-        items, key, start, end = store.outbox_items(entry.id), entry.key, entry.period_start, now
-    else:
-        [state] = store.destination_states([name])
-        items, key = store.pending_items(name), adhoc_key(name, now)
-        start, end = state.last_sent_at, now
-    return build_digest(
-        destination=destination,
-        items=items,
-        key=key,
-        period_start=start,
-        period_end=end,
-        health=source_health(store, now=now),
-        highlight=ruleset.highlight,
-        titles=rule_titles(ruleset),
-    )
+    return preview(destination, store=store, now=utcnow(), highlight=ruleset.highlight,
+                   titles=rule_titles(ruleset))  # fmt: skip
 
 
 def render(digest: Digest, fmt: str, config: Config, tr: Translator) -> str:
