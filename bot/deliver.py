@@ -2,6 +2,10 @@
 
 Each destination is its own failure boundary. Items are marked delivered only after the channel
 accepted the message (see bot.store.outbox for the at-least-once contract).
+
+`compose_digest` is how a digest is built from its items for sending; `preview` (``newsbot digest
+preview``) builds what `deliver` would send next through it, without writing to the store.
+Outcomes carry a `DeliveryStatus`.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from bot.config import DestinationConfig
 from bot.digest import build_digest
@@ -21,7 +26,7 @@ from bot.digest.text import Highlighter
 from bot.errors import DeliveryError, PermanentDeliveryError
 from bot.i18n import LocalText
 from bot.log import get_logger, kv
-from bot.models import Clock, FeedHealth
+from bot.models import Clock, Digest, FeedHealth, PendingItem
 from bot.notify import Notifier
 from bot.notify.base import Part
 from bot.store import Store
@@ -29,7 +34,16 @@ from bot.store.outbox import OutboxEntry
 
 log = get_logger("deliver")
 
-SENT, NOTHING, RETRY, DEAD, BUSY = "sent", "nothing", "retry", "dead", "busy"
+
+class DeliveryStatus(StrEnum):
+    """What one `deliver` did for a destination (logged and printed as its value)."""
+
+    SENT = "sent"  # the channel accepted a digest
+    NOTHING = "nothing"  # nothing owed
+    RETRY = "retry"  # a transient failure: the digest waits in the outbox
+    DEAD = "dead"  # a permanent failure, or max_attempts reached: the digest is given up
+    BUSY = "busy"  # another process is sending it
+
 
 #: first retry after 30 s, doubling, at most an hour apart
 BACKOFF_BASE, BACKOFF_CAP = 30.0, 3600.0
@@ -39,7 +53,7 @@ QUIET_AFTER = timedelta(hours=24)
 @dataclass(frozen=True, slots=True)
 class DeliveryOutcome:
     destination: str
-    status: str  # sent | nothing | retry | dead | busy
+    status: DeliveryStatus
     items: int = 0  # articles delivered (dead: those in the parts the channel accepted)
     key: str | None = None
     error: str | None = None
@@ -72,6 +86,53 @@ def source_health(store: Store, *, now: datetime) -> tuple[FeedHealth, ...]:
     return tuple(out)
 
 
+def compose_digest(
+    destination: DestinationConfig,
+    *,
+    store: Store,
+    items: Sequence[PendingItem],
+    key: str,
+    period_start: datetime | None,
+    period_end: datetime,
+    now: datetime,
+    highlight: Highlighter | None,
+    titles: Mapping[str, LocalText] | None,
+) -> Digest:
+    """The digest of `items` as `deliver` sends it: with the feed-health footer, highlights and
+    rule titles. `preview` builds the same from what would be sent next."""
+    return build_digest(
+        destination=destination,
+        items=items,
+        key=key,
+        period_start=period_start,
+        period_end=period_end,
+        health=source_health(store, now=now),
+        highlight=highlight,
+        titles=titles,
+    )
+
+
+def preview(
+    destination: DestinationConfig,
+    *,
+    store: Store,
+    now: datetime,
+    highlight: Highlighter | None,
+    titles: Mapping[str, LocalText] | None,
+) -> Digest:
+    """What `deliver` (ignoring backoff) would send next, built without writing to the store: a
+    due retry first, else the pending items under an ad-hoc key."""
+    name = destination.name
+    entry = store.due_outbox(name, now=now, ignore_backoff=True)
+    if entry is not None:
+        items, key, start = store.outbox_items(entry.id), entry.key, entry.period_start
+    else:
+        [state] = store.destination_states([name])
+        items, key, start = store.pending_items(name), adhoc_key(name, now), state.last_sent_at
+    return compose_digest(destination, store=store, items=items, key=key, period_start=start,
+                          period_end=now, now=now, highlight=highlight, titles=titles)  # fmt: skip
+
+
 async def deliver(
     destination: DestinationConfig,
     *,
@@ -99,10 +160,10 @@ async def deliver(
             allow_empty=destination.send_empty and not urgent_only,
         )
     if entry is None:
-        return DeliveryOutcome(name, NOTHING)
+        return DeliveryOutcome(name, DeliveryStatus.NOTHING)
     claimed = store.claim_outbox(entry.id, now=now, lease=lease)
     if claimed is None:  # another process is sending it right now
-        return DeliveryOutcome(name, BUSY, key=entry.key)
+        return DeliveryOutcome(name, DeliveryStatus.BUSY, key=entry.key)
     count = 0
     try:
         async with _lease_kept(store, claimed.id, clock=clock, lease=lease):
@@ -123,7 +184,7 @@ async def deliver(
                        clock=clock, key=claimed.key, items=count)  # fmt: skip
     store.mark_sent(claimed.id, now=clock())
     log.info(kv("digest_sent", destination=name, key=claimed.key, items=count))
-    return DeliveryOutcome(name, SENT, items=count, key=claimed.key, retried=retried)
+    return DeliveryOutcome(name, DeliveryStatus.SENT, items=count, key=claimed.key, retried=retried)
 
 
 async def _send(
@@ -144,13 +205,14 @@ async def _send(
         # building a big digest takes seconds: off the event loop, which keeps renewing the lease
         digest = await asyncio.to_thread(
             functools.partial(
-                build_digest,
-                destination=destination,
+                compose_digest,
+                destination,
+                store=store,
                 items=store.outbox_items(claimed.id),
                 key=claimed.key,
                 period_start=claimed.period_start,
                 period_end=claimed.period_end,
-                health=source_health(store, now=now),
+                now=now,
                 highlight=highlight,
                 titles=titles,
             )
@@ -224,9 +286,9 @@ async def deliver_owed(
             highlight=highlight, titles=titles, urgent_only=urgent_only,
             ignore_backoff=ignore_backoff,
         )  # fmt: skip
-        if outcome.status != NOTHING or not outcomes:
+        if outcome.status != DeliveryStatus.NOTHING or not outcomes:
             outcomes.append(outcome)
-        if not (outcome.status == SENT and outcome.retried):
+        if not (outcome.status == DeliveryStatus.SENT and outcome.retried):
             break
     return outcomes
 
@@ -253,10 +315,14 @@ def _failed(
         log.error(kv("digest_dead_lettered", destination=destination.name, key=key,
                      attempts=attempts, delivered_in_accepted_parts=delivered,
                      error=message))  # fmt: skip
-        return DeliveryOutcome(destination.name, DEAD, items=delivered, key=key, error=message)
+        return DeliveryOutcome(
+            destination.name, DeliveryStatus.DEAD, items=delivered, key=key, error=message
+        )
     log.warning(kv("digest_retry", destination=destination.name, key=key, attempts=attempts,
                    retry_at=retry_at.isoformat() if retry_at else None, error=message))  # fmt: skip
-    return DeliveryOutcome(destination.name, RETRY, items=items, key=key, error=message)
+    return DeliveryOutcome(
+        destination.name, DeliveryStatus.RETRY, items=items, key=key, error=message
+    )
 
 
 async def deliver_all(

@@ -27,12 +27,12 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import Config, DestinationConfig, FeedConfig
-from bot.deliver import deliver_owed
+from bot.deliver import DeliveryStatus, deliver_owed
 from bot.housekeeping import EVERY as HOUSEKEEPING_EVERY
 from bot.log import get_logger, kv
 from bot.notices import feed_notice
 from bot.notify import create_notifier
-from bot.pipeline import FAILED, poll_feed, sync_feeds
+from bot.pipeline import FeedStatus, poll_feed, sync_feeds
 from bot.rules import rule_titles
 from bot.schedule import (
     DigestSchedule,
@@ -148,7 +148,7 @@ class Jobs(Upkeep):
             self._remove(job_id)
         elif self.scheduler.get_job(job_id) is not None:  # not removed by a reload meanwhile
             self.scheduler.modify_job(job_id, next_run_time=when)
-        if outcome.status == FAILED:
+        if outcome.status == FeedStatus.FAILED:
             threshold = self.config.service.notice_feed_failures
             await self._notice(feed_notice(feed, outcome, threshold=threshold, now=now))
         if outcome.new:
@@ -203,7 +203,7 @@ class Jobs(Upkeep):
                                       titles=rule_titles(self.ruleset),
                                       urgent_only=urgent_only)  # fmt: skip
         for outcome in outcomes:
-            if outcome.status != "nothing":
+            if outcome.status != DeliveryStatus.NOTHING:
                 log.info(kv("delivery", destination=dest.name, status=outcome.status,
                             items=outcome.items, key=outcome.key))  # fmt: skip
 

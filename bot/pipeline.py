@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from bot.age import DEFAULT_URGENT_MAX_AGE, MAX_AGE, AgePolicy, describe, judge
@@ -37,14 +38,21 @@ log = get_logger("pipeline")
 #: below this many characters of feed text, a feed with fetch_full_text fetches the article page
 SHORT_TEXT = 400
 
-OK, NOT_MODIFIED, FAILED, SKIPPED = "ok", "not_modified", "failed", "skipped"
+
+class FeedStatus(StrEnum):
+    """What one poll did with a feed (logged as its value)."""
+
+    OK = "ok"  # fetched and parsed
+    NOT_MODIFIED = "not_modified"  # 304: nothing new
+    FAILED = "failed"  # fetch or parse failed: recorded against the feed, retried with backoff
+    SKIPPED = "skipped"  # disabled
 
 
 @dataclass(frozen=True, slots=True)
 class FeedOutcome:
     url: str
     name: str
-    status: str  # ok | not_modified | failed | skipped
+    status: FeedStatus
     items: int = 0  # entries in the feed document
     new: int = 0  # newly stored
     matched: int = 0  # newly stored and matched by at least one rule
@@ -61,7 +69,7 @@ class PollReport:
 
     @property
     def failed(self) -> tuple[FeedOutcome, ...]:
-        return tuple(o for o in self.outcomes if o.status == FAILED)
+        return tuple(o for o in self.outcomes if o.status == FeedStatus.FAILED)
 
     @property
     def new(self) -> int:
@@ -162,7 +170,7 @@ async def poll_feed(
         feed = dataclasses.replace(feed, name=state.name)
     policy = AgePolicy(max_age=feed.max_age, urgent_max_age=urgent_max_age)
     if state.disabled:
-        return FeedOutcome(feed.url, feed.name, SKIPPED, error=state.disabled_reason)
+        return FeedOutcome(feed.url, feed.name, FeedStatus.SKIPPED, error=state.disabled_reason)
     try:
         result = await fetcher.fetch(
             state.fetch_url, etag=state.etag, last_modified=state.last_modified
@@ -178,7 +186,7 @@ async def poll_feed(
                 last_modified=result.last_modified or state.last_modified,
                 fetch_url=fetch_url,
             )
-            return FeedOutcome(feed.url, feed.name, NOT_MODIFIED)
+            return FeedOutcome(feed.url, feed.name, FeedStatus.NOT_MODIFIED)
         body, headers = result.body or b"", result.headers
         analysed = await analyzer.analyze(
             body, url=result.final_url, headers=headers, lang=feed.lang, ruleset=ruleset
@@ -205,7 +213,7 @@ async def poll_feed(
                 kv("feed_malformed", feed=feed.name, error=parsed.error, kept=len(parsed.items))
             )
         return FeedOutcome(
-            feed.url, feed.name, OK, items=len(parsed.items), new=stored.new,
+            feed.url, feed.name, FeedStatus.OK, items=len(parsed.items), new=stored.new,
             matched=stored.matched, held_back=stored.held_back, error=parsed.error,
         )  # fmt: skip
     except FetchError as exc:
@@ -229,7 +237,7 @@ def _failed(feed: FeedConfig, exc: Exception, *, store: Store, clock: Clock) -> 
     else:
         log.warning(kv("feed_failed", feed=feed.name, error=message, failures=failures))
     return FeedOutcome(
-        feed.url, feed.name, FAILED, error=message, consecutive_failures=failures,
+        feed.url, feed.name, FeedStatus.FAILED, error=message, consecutive_failures=failures,
         retry_after=retry_after,
     )  # fmt: skip
 

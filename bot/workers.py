@@ -59,7 +59,7 @@ class WorkerPool:
         ruleset: RuleSet | None = None,
         forked: bool = False,
     ) -> None:
-        # made by start(): an executor, even unused, costs a cycle of 304s ~30 ms of CPU
+        # made by start(): an executor, even unused, costs a cycle of 304s CPU
         # (its queues and locks, and the resource tracker process they start)
         self._make_executor = make_executor
         self._executor: ProcessPoolExecutor | None = None

@@ -12,7 +12,7 @@ from bot.config import DestinationConfig, FeedConfig, FileOptions
 from bot.i18n import load_translator
 from bot.notices import destination_notices, feed_notice, notice_digest, send_notice
 from bot.notify import create_notifier
-from bot.pipeline import FAILED, FeedOutcome
+from bot.pipeline import FeedOutcome, FeedStatus
 from bot.store import Store
 from bot.store.outbox import DestinationState
 
@@ -27,7 +27,9 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 def failed(n: int) -> FeedOutcome:
-    return FeedOutcome(FEED.url, FEED.name, FAILED, error="fetch: 503", consecutive_failures=n)
+    return FeedOutcome(
+        FEED.url, FEED.name, FeedStatus.FAILED, error="fetch: 503", consecutive_failures=n
+    )
 
 
 def state(name: str, since: datetime | None) -> DestinationState:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import DestinationConfig, EmailOptions
-from bot.deliver import DEAD, NOTHING, RETRY, SENT, deliver
+from bot.deliver import DeliveryStatus, deliver
 from bot.models import Digest, Item, RuleMatch
 from bot.notify import Notifier, create_notifier
 from bot.store import NewItem, Store
@@ -100,12 +100,18 @@ def test_kill_between_send_and_mark_repeats_once_with_same_key(tmp_path: Path) -
         with Store(tmp_path / "s.sqlite3") as store:
             notifier = create_notifier(dest)
             clock.advance(seconds=60)
-            assert run(deliver(dest, store=store, notifier=notifier, clock=clock)).status == NOTHING
+            assert (
+                run(deliver(dest, store=store, notifier=notifier, clock=clock)).status
+                == DeliveryStatus.NOTHING
+            )
             clock.advance(minutes=10)  # the lease expired: reclaimed and sent again
             outcome = run(deliver(dest, store=store, notifier=notifier, clock=clock))
-            assert outcome.status == SENT and outcome.items == 3
+            assert outcome.status == DeliveryStatus.SENT and outcome.items == 3
             clock.advance(minutes=10)
-            assert run(deliver(dest, store=store, notifier=notifier, clock=clock)).status == NOTHING
+            assert (
+                run(deliver(dest, store=store, notifier=notifier, clock=clock)).status
+                == DeliveryStatus.NOTHING
+            )
     first, repeat = sink.messages
     assert first["Message-ID"] == repeat["Message-ID"]
     assert all(f"story {i}" in bodies(sink) for i in range(3))
@@ -123,7 +129,9 @@ def test_destination_down_for_a_day_delivers_everything_when_back(tmp_path: Path
             statuses.append(run(deliver(dest, store=store, notifier=notifier, clock=clock)).status)
             clock.advance(hours=1)
         assert sink.messages == []
-        assert RETRY in statuses and DEAD in statuses  # retried, dead-lettered, composed again
+        assert (
+            DeliveryStatus.RETRY in statuses and DeliveryStatus.DEAD in statuses
+        )  # retried, dead-lettered, composed again
         sink.reject_next = []
         for _ in range(3):  # whatever dead-lettered or pending is still owed goes out
             run(deliver(dest, store=store, notifier=notifier, clock=clock))
@@ -140,14 +148,14 @@ def test_permanent_failure_keeps_items_pending(tmp_path: Path) -> None:
         add(store, 2)
         sink.reject_next = ["550 5.1.1 mailbox unavailable"]
         outcome = run(deliver(dest, store=store, notifier=create_notifier(dest), clock=clock))
-        assert outcome.status == DEAD and "550" in (outcome.error or "")
+        assert outcome.status == DeliveryStatus.DEAD and "550" in (outcome.error or "")
         assert len(store.pending_items("desk-mail")) == 2
         state = store.destination_states(["desk-mail"])[0]
         assert state.last_error and state.dead_letters == 1
         clock.advance(minutes=5)
         assert (
             run(deliver(dest, store=store, notifier=create_notifier(dest), clock=clock)).status
-            == SENT
+            == DeliveryStatus.SENT
         )
         assert store.pending_items("desk-mail") == []
 
@@ -161,13 +169,14 @@ def test_same_period_key_is_composed_once(tmp_path: Path) -> None:
         add(store, 1)
         key = "desk-mail:2026-10-25T02:30+01:00"
         assert (
-            run(deliver(dest, store=store, notifier=notifier, clock=clock, key=key)).status == SENT
+            run(deliver(dest, store=store, notifier=notifier, clock=clock, key=key)).status
+            == DeliveryStatus.SENT
         )
         add(store, 1, start=1)
         clock.advance(hours=1)
         assert (
             run(deliver(dest, store=store, notifier=notifier, clock=clock, key=key)).status
-            == NOTHING
+            == DeliveryStatus.NOTHING
         )
         assert len(sink.messages) == 1 and len(store.pending_items("desk-mail")) == 1
 
@@ -196,12 +205,12 @@ def test_two_adhoc_sends_in_the_same_second_both_go_out(tmp_path: Path) -> None:
         add(store, 1)
         assert (
             run(deliver(dest, store=store, notifier=create_notifier(dest), clock=clock)).status
-            == SENT
+            == DeliveryStatus.SENT
         )
         add(store, 1, start=1)
         assert (
             run(deliver(dest, store=store, notifier=create_notifier(dest), clock=clock)).status
-            == SENT
+            == DeliveryStatus.SENT
         )
         assert len(sink.messages) == 2
         assert sink.messages[0]["Message-ID"] != sink.messages[1]["Message-ID"]
@@ -221,7 +230,7 @@ def test_a_crashing_channel_keeps_items_pending(tmp_path: Path) -> None:
         dest = mail_destination(port)
         add(store, 2)
         outcome = run(deliver(dest, store=store, notifier=Broken(), clock=clock))
-        assert outcome.status == RETRY and "RuntimeError" in (outcome.error or "")
+        assert outcome.status == DeliveryStatus.RETRY and "RuntimeError" in (outcome.error or "")
         assert len(store.pending_items("desk-mail")) == 2
 
 
@@ -255,7 +264,7 @@ def test_a_send_cancelled_at_shutdown_is_retried_at_once_under_the_same_key(tmp_
         # the next start, seconds later (well inside the 5-minute lease), sends it again at once
         clock.advance(seconds=5)
         outcome = run(deliver(dest, store=store, notifier=create_notifier(dest), clock=clock))
-        assert outcome.status == SENT and outcome.items == 2
+        assert outcome.status == DeliveryStatus.SENT and outcome.items == 2
         import time
 
         time.sleep(0.6)  # the interrupted thread finishes its send too: one repeat, same key
@@ -272,18 +281,21 @@ def test_one_run_sends_the_due_retry_and_then_what_arrived_since(tmp_path: Path)
         notifier = create_notifier(dest)
         add(store, 2, now=clock())
         sink.reject_next = ["451 4.3.0 try again later"]
-        assert run(deliver(dest, store=store, notifier=notifier, clock=clock)).status == RETRY
+        assert (
+            run(deliver(dest, store=store, notifier=notifier, clock=clock)).status
+            == DeliveryStatus.RETRY
+        )
         clock.advance(minutes=5)
         add(store, 3, start=2, now=clock())  # arrives while the first digest waits for its retry
         outcomes = run(deliver_owed(dest, store=store, notifier=notifier, clock=clock))
         assert [(o.status, o.retried, o.items) for o in outcomes] == [
-            (SENT, True, 2),
-            (SENT, False, 3),
+            (DeliveryStatus.SENT, True, 2),
+            (DeliveryStatus.SENT, False, 3),
         ]
         assert store.pending_items("desk-mail") == []
         # nothing more is owed: a further run says so once
         again = run(deliver_owed(dest, store=store, notifier=notifier, clock=clock))
-        assert [o.status for o in again] == [NOTHING]
+        assert [o.status for o in again] == [DeliveryStatus.NOTHING]
     assert len(sink.messages) == 2
     delivered = {int(n) for n in re.findall(r"story (\d+)", bodies(sink))}
     assert delivered == set(range(5))

@@ -29,7 +29,7 @@ from bot.config import (
     SlackOptions,
     WebhookOptions,
 )
-from bot.deliver import SENT, deliver
+from bot.deliver import DeliveryStatus, deliver
 from bot.digest.render import digest_payload
 from bot.i18n import LocalText, load_translator
 from bot.models import Item, RuleMatch
@@ -90,7 +90,9 @@ def run(dest: DestinationConfig, tmp_path: Path, **kw: Any) -> tuple[dict[str, s
                     notifier=create_notifier(dest, sleep=lambda s: None, **kw))
         )  # fmt: skip
         assert store.destination_states([dest.name])[0].pending == 0
-    assert out.status == SENT and out.items == 220  # the log's count is what readers can reach
+    assert (
+        out.status == DeliveryStatus.SENT and out.items == 220
+    )  # the log's count is what readers can reach
     return links, out
 
 
@@ -193,7 +195,7 @@ def sent_text(store: Store, now: datetime, *, urgent_only: bool = False) -> str:
     outcome = asyncio.run(deliver(dest, store=store, clock=lambda: now, urgent_only=urgent_only,
                                   titles={"vn-jp": LocalText.of("Vietnam–Japan ties")},
                                   notifier=create_notifier(dest, stream=out)))  # fmt: skip
-    assert outcome.status == SENT
+    assert outcome.status == DeliveryStatus.SENT
     return out.getvalue()
 
 

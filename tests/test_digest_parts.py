@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from bot.config import DestinationConfig, EmailOptions, SlackOptions
-from bot.deliver import DEAD, NOTHING, RETRY, SENT, deliver
+from bot.deliver import DeliveryStatus, deliver
 from bot.digest.slack import digest_block_id
 from bot.models import Item, RuleMatch
 from bot.notify import create_notifier
@@ -84,10 +84,10 @@ def test_slack_part_failing_500_resumes_with_the_rest_under_the_same_key(tmp_pat
         with Store(tmp_path / "s.sqlite3") as store:
             add(store, 120, dest=dest.name)
             first = asyncio.run(deliver(dest, store=store, notifier=slack(dest, http), clock=clock))
-            assert first.status == RETRY and "part 2 of" in (first.error or "")
+            assert first.status == DeliveryStatus.RETRY and "part 2 of" in (first.error or "")
             clock.advance(minutes=5)
             again = asyncio.run(deliver(dest, store=store, notifier=slack(dest, http), clock=clock))
-            assert again.status == SENT and again.key == first.key and again.retried
+            assert again.status == DeliveryStatus.SENT and again.key == first.key and again.retried
             assert store.destination_states([dest.name])[0].pending == 0
     accepted = [req.json() for req in r.requests]
     accepted = [accepted[0], *accepted[4:]]  # the three 500s were not accepted
@@ -116,7 +116,7 @@ def test_slack_part_refused_400_delivers_the_rest_next_time_without_repeats(tmp_
         dest = slack_destination(r.url + "/hook")
         add(store, 120, dest=dest.name)
         dead = asyncio.run(deliver(dest, store=store, notifier=slack(dest, http), clock=clock))
-        assert dead.status == DEAD
+        assert dead.status == DeliveryStatus.DEAD
         part1 = r.requests[0].json()
         in_part1 = set(links_in([part1]))
         # what part 1 carried reached the reader: delivered, not pending, and said so
@@ -124,7 +124,7 @@ def test_slack_part_refused_400_delivers_the_rest_next_time_without_repeats(tmp_
         assert store.destination_states([dest.name])[0].pending == 120 - len(in_part1)
         clock.advance(minutes=1)
         nxt = asyncio.run(deliver(dest, store=store, notifier=slack(dest, http), clock=clock))
-        assert nxt.status == SENT and nxt.key != dead.key
+        assert nxt.status == DeliveryStatus.SENT and nxt.key != dead.key
         assert nxt.items == 120 - len(in_part1)
     accepted = [part1] + [req.json() for req in r.requests[2:]]
     counts = links_in(accepted)
@@ -160,7 +160,7 @@ def test_the_lease_is_renewed_while_a_long_send_is_alive(tmp_path: Path) -> None
 
             first, second = asyncio.run(both())
     # the claim was still held: the second sender found nothing due and sent nothing
-    assert first.status == SENT and second.status == NOTHING
+    assert first.status == DeliveryStatus.SENT and second.status == DeliveryStatus.NOTHING
     assert len(r.requests) >= 5  # the send outlived the lease (>= 5 parts x 0.8 s)
     counts = links_in([req.json() for req in r.requests])
     assert len(counts) == 150 and max(counts.values()) == 1
@@ -199,7 +199,7 @@ def test_email_over_the_servers_size_goes_out_in_numbered_parts(tmp_path: Path) 
             out = asyncio.run(
                 deliver(dest, store=store, notifier=create_notifier(dest), clock=clock)
             )
-    assert out.status == SENT and out.items == 300
+    assert out.status == DeliveryStatus.SENT and out.items == 300
     check_parts(sink, out.key or "", 150_000)
     counts = all_links(sink)
     assert set(counts) == {LINK.format(i) for i in range(300)} and max(counts.values()) == 1
@@ -226,10 +226,10 @@ def test_email_split_by_max_message_bytes_and_resumed_after_a_refused_part(
 
             notifier.send_part = flaky  # type: ignore[method-assign]
             first = asyncio.run(deliver(dest, store=store, notifier=notifier, clock=clock))
-            assert first.status == RETRY and "451" in (first.error or "")
+            assert first.status == DeliveryStatus.RETRY and "451" in (first.error or "")
             clock.advance(minutes=5)
             again = asyncio.run(deliver(dest, store=store, notifier=notifier, clock=clock))
-    assert again.status == SENT and again.key == first.key
+    assert again.status == DeliveryStatus.SENT and again.key == first.key
     assert calls[:2] == [1, 2] and calls[2] == 2  # the retry starts at the refused part
     check_parts(sink, first.key or "", 60_000)
     counts = all_links(sink)

@@ -7,33 +7,82 @@ import hmac
 import io
 import json
 import os
+import tomllib
 from pathlib import Path
 
 import httpx
 import pytest
 
 from bot.config import (
+    CHANNEL_TYPES,
     AppriseOptions,
     ConsoleOptions,
     DestinationConfig,
     FileOptions,
     SlackOptions,
     WebhookOptions,
+    load_config,
 )
+from bot.config.reader import Locator, Section
 from bot.errors import ConfigError, PermanentDeliveryError, TransientDeliveryError
-from bot.notify import NOTIFIERS, create_notifier
+from bot.notify import CHANNELS, create_notifier
 from bot.notify.apprise import AppriseNotifier
 from bot.notify.console import ConsoleNotifier
 from bot.notify.file import FileNotifier, safe_name
 from bot.notify.slack import SlackNotifier
 from bot.notify.webhook import SIGNATURE_HEADER, WebhookNotifier
 from tests.digest_helpers import INJECTION_TITLE, Receiver, Reply, destination, digest_of, item
+from tests.test_config import GOOD
 
 DIGEST = digest_of([item(1, "Tokyo and Hanoi sign rail deal"), item(2, INJECTION_TITLE)])
 
 
+ALL_TYPES = (
+    GOOD
+    + """\
+[[destinations]]
+name = "w"
+type = "webhook"
+url = "http://127.0.0.1:9/w"
+[[destinations]]
+name = "c"
+type = "console"
+[[destinations]]
+name = "f"
+type = "file"
+[[destinations]]
+name = "a"
+type = "apprise"
+urls = ["json://127.0.0.1:9"]
+"""
+)
+
+ENV = {"SLACK_URL": "http://127.0.0.1:9/x"}
+
+
+def section_of(path: Path, name: str) -> Section:
+    """The [[destinations]] table called `name`, read as config reads it."""
+    text = path.read_text(encoding="utf-8")
+    tables = tomllib.loads(text)["destinations"]
+    index = next(i for i, t in enumerate(tables) if t["name"] == name)
+    return Section(tables[index], path=path, loc=Locator(text), table="destinations", index=index,
+                   env=ENV)  # fmt: skip
+
+
+def test_one_registry_covers_every_config_type_and_agrees_with_config(tmp_path: Path) -> None:
+    assert set(CHANNELS) == set(CHANNEL_TYPES)
+    (tmp_path / "newsbot.toml").write_text(ALL_TYPES, encoding="utf-8")
+    config = load_config(tmp_path / "newsbot.toml", environ=ENV)
+    assert sorted(d.type for d in config.destinations) == sorted(CHANNEL_TYPES)
+    for dest in config.destinations:
+        spec = CHANNELS[dest.type]
+        # config parsed the table with the parser the channel module exports, into its options
+        assert dest.options == spec.parse_options(section_of(config.source, dest.name))
+        assert isinstance(dest.options, spec.options)
+        assert type(create_notifier(dest)) is spec.notifier
+
+
 def test_registry_maps_every_config_type_to_a_class() -> None:
-    assert set(NOTIFIERS) == {"slack", "email", "webhook", "console", "file", "apprise"}
     n = create_notifier(destination(SlackOptions(webhook_url="http://127.0.0.1:9/x"), kind="slack"))
     assert isinstance(n, SlackNotifier)
     with pytest.raises(ConfigError, match="unknown type"):

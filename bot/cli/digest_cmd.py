@@ -75,8 +75,7 @@ def _destination_option(parser: argparse.ArgumentParser) -> None:
 def next_digest(config: Config, store: Store, name: str, *, locale: str | None = None) -> Digest:
     """What `send` would deliver next, built without writing to the store (in `locale`, when
     given, instead of the destination's)."""
-    from bot.deliver import adhoc_key, source_health
-    from bot.digest import build_digest
+    from bot.deliver import preview
     from bot.models import utcnow
     from bot.rules import load_rules, rule_titles
 
@@ -84,24 +83,8 @@ def next_digest(config: Config, store: Store, name: str, *, locale: str | None =
     if locale is not None:
         destination = replace(destination, locale=locale)
     ruleset = load_rules(list(config.rules.paths))
-    now = utcnow()
-    entry = store.due_outbox(name, now=now, ignore_backoff=True)
-    if entry is not None:
-        items, key, start, end = store.outbox_items(entry.id), entry.key, entry.period_start, now
-    else:
-        [state] = store.destination_states([name])
-        items, key = store.pending_items(name), adhoc_key(name, now)
-        start, end = state.last_sent_at, now
-    return build_digest(
-        destination=destination,
-        items=items,
-        key=key,
-        period_start=start,
-        period_end=end,
-        health=source_health(store, now=now),
-        highlight=ruleset.highlight,
-        titles=rule_titles(ruleset),
-    )
+    return preview(destination, store=store, now=utcnow(), highlight=ruleset.highlight,
+                   titles=rule_titles(ruleset))  # fmt: skip
 
 
 def render(digest: Digest, fmt: str, config: Config, tr: Translator) -> str:
@@ -133,7 +116,7 @@ def run_preview(args: argparse.Namespace) -> int:
 
 
 def run_send(args: argparse.Namespace) -> int:
-    from bot.deliver import NOTHING, SENT, deliver_owed
+    from bot.deliver import DeliveryStatus, deliver_owed
     from bot.http import delivery_client
     from bot.models import utcnow
     from bot.notify import create_notifier
@@ -159,11 +142,11 @@ def run_send(args: argparse.Namespace) -> int:
             )
         )
     for outcome in outcomes:
-        if outcome.status == SENT:
+        if outcome.status == DeliveryStatus.SENT:
             again = " (a retry)" if outcome.retried else ""
             print(f"newsbot: sent {outcome.items} item(s) to {destination.name}{again} "
                   f"({outcome.key})", file=sys.stderr)  # fmt: skip
-        elif outcome.status == NOTHING:
+        elif outcome.status == DeliveryStatus.NOTHING:
             print(f"newsbot: nothing pending for {destination.name}", file=sys.stderr)
         else:
             print(f"newsbot: {destination.name}: {outcome.status}: {outcome.error or ''}",

@@ -68,8 +68,10 @@ class _Progress:
         self.enabled = sys.stderr.isatty()
 
     def step(self, outcome: FeedOutcome) -> None:
+        from bot.pipeline import FeedStatus  # loaded already: the outcome came from it
+
         self.done += 1
-        self.errors += outcome.status == "failed"
+        self.errors += outcome.status == FeedStatus.FAILED
         if self.enabled:
             print(
                 f"\rfeeds {self.done}/{self.total}, errors {self.errors}",
@@ -84,6 +86,8 @@ class _Progress:
 
 
 def _summary(report: CycleReport, *, quiet: bool) -> None:
+    from bot.deliver import DeliveryStatus  # loaded already: the report came from it
+
     poll = report.poll
     for o in poll.failed:
         print(f"feed failed: {o.name}: {o.error}", file=sys.stderr)
@@ -92,7 +96,9 @@ def _summary(report: CycleReport, *, quiet: bool) -> None:
             print(f"destination {d.status}: {d.destination}: {d.error}", file=sys.stderr)
     if quiet:
         return
-    sent = ", ".join(f"{d.destination} {d.items}" for d in report.deliveries if d.status == "sent")
+    sent = ", ".join(
+        f"{d.destination} {d.items}" for d in report.deliveries if d.status == DeliveryStatus.SENT
+    )
     print(
         f"once: {len(poll.outcomes)} feeds ({len(poll.failed)} failed), {poll.items} items seen, "
         f"{poll.new} new, {poll.matched} matched in {poll.elapsed:.1f}s; "

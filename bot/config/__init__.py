@@ -6,15 +6,17 @@ expands from the environment (plus an optional env file) so secrets stay out of 
 Every problem is a `ConfigError` naming file, line and key; unknown keys are errors.
 
 Modules: `model` (the frozen dataclasses), `reader` (typed, located reads over parsed TOML),
-`load` (finding and loading the file), `destinations` (each destination type's options).
+`load` (finding and loading the file), `destinations` (each destination type's options, dispatched on the `ChannelType` literal).
 """
 
 from __future__ import annotations
 
 from bot.config.load import find_config, load_config, read_env_file
 from bot.config.model import (
+    CHANNEL_TYPES,
     DEFAULT_LOCATIONS,
     AppriseOptions,
+    ChannelType,
     Config,
     ConsoleOptions,
     DestinationConfig,
@@ -35,8 +37,10 @@ from bot.config.model import (
 from bot.errors import ConfigError
 
 __all__ = [
+    "CHANNEL_TYPES",
     "DEFAULT_LOCATIONS",
     "AppriseOptions",
+    "ChannelType",
     "Config",
     "ConfigError",
     "ConsoleOptions",

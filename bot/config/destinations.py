@@ -1,17 +1,23 @@
 """[[destinations]] tables: the keys every destination shares, and one options parser per type.
 
-The registry maps `type = "..."` to its parser; `bot.notify` maps the same names to channels.
+Config sits below bot.notify, so each channel's options dataclass (bot.config.model) and option
+parser (here) live in config, and config never imports a channel. `ChannelType` is the one list of
+channel types; `parse_options` dispatches on it with `assert_never`, so mypy reports a type without
+a parser. Each channel module in bot.notify re-exports its type name, options and parser beside its
+channel class, and bot.notify's `CHANNELS` registry is built from those modules (see bot.notify).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
+from typing import TypeGuard, assert_never
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config.model import (
+    CHANNEL_TYPES,
     AppriseOptions,
+    ChannelType,
     ConsoleOptions,
     DestinationConfig,
     DestinationOptions,
@@ -28,12 +34,11 @@ from bot.i18n import DEFAULT_LOCALE, LOCALES
 def destination(s: Section) -> DestinationConfig:
     name: str = s.require("name", str)
     kind: str = s.require("type", str)
-    parser = _OPTION_PARSERS.get(kind)
-    if parser is None:
+    if not is_channel_type(kind):
         raise s.error(
-            "type", f"unknown destination type {kind!r} (one of {', '.join(_OPTION_PARSERS)})"
+            "type", f"unknown destination type {kind!r} (one of {', '.join(CHANNEL_TYPES)})"
         )
-    options = parser(s)
+    options = parse_options(kind, s)
     schedule = s.get("schedule", str)
     every = s.duration("every", None)
     if schedule and every:
@@ -82,7 +87,7 @@ def _locale(s: Section) -> str:
     return value
 
 
-def _slack(s: Section) -> SlackOptions:
+def slack_options(s: Section) -> SlackOptions:
     opts = SlackOptions(
         webhook_url=s.get("webhook_url", str),
         token=s.get("token", str),
@@ -94,7 +99,7 @@ def _slack(s: Section) -> SlackOptions:
     return opts
 
 
-def _email(s: Section) -> EmailOptions:
+def email_options(s: Section) -> EmailOptions:
     to = s.strings("to")
     if not to:
         raise s.error("to", "an email destination needs at least one address in 'to'")
@@ -116,7 +121,7 @@ def _email(s: Section) -> EmailOptions:
     return opts
 
 
-def _webhook(s: Section) -> WebhookOptions:
+def webhook_options(s: Section) -> WebhookOptions:
     headers = s.get("headers", dict, {})
     return WebhookOptions(
         url=s.require("url", str),
@@ -125,32 +130,45 @@ def _webhook(s: Section) -> WebhookOptions:
     )
 
 
-def _console(s: Section) -> ConsoleOptions:
+def console_options(s: Section) -> ConsoleOptions:
     return ConsoleOptions(color=s.choice("color", ("auto", "always", "never"), "auto"))
 
 
-def _file(s: Section) -> FileOptions:
+def file_options(s: Section) -> FileOptions:
     return FileOptions(
         dir=s.path_value("dir", "digests") or Path("digests"),
         format=s.choice("format", ("html", "text", "json"), "html"),
     )
 
 
-def _apprise(s: Section) -> AppriseOptions:
+def apprise_options(s: Section) -> AppriseOptions:
     urls = s.strings("urls")
     if not urls:
         raise s.error("urls", "an apprise destination needs at least one URL in 'urls'")
     return AppriseOptions(urls=urls)
 
 
-_OPTION_PARSERS: dict[str, Callable[[Section], DestinationOptions]] = {
-    "slack": _slack,
-    "email": _email,
-    "webhook": _webhook,
-    "console": _console,
-    "file": _file,
-    "apprise": _apprise,
-}
+def is_channel_type(kind: str) -> TypeGuard[ChannelType]:
+    return kind in CHANNEL_TYPES
+
+
+def parse_options(kind: ChannelType, s: Section) -> DestinationOptions:
+    """The options of a destination of type `kind`, read from its table."""
+    match kind:
+        case "slack":
+            return slack_options(s)
+        case "email":
+            return email_options(s)
+        case "webhook":
+            return webhook_options(s)
+        case "console":
+            return console_options(s)
+        case "file":
+            return file_options(s)
+        case "apprise":
+            return apprise_options(s)
+        case _:
+            assert_never(kind)
 
 
 def _optional_number(s: Section, key: str) -> float | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, get_args
 
 from bot.age import DEFAULT_MAX_AGE, DEFAULT_URGENT_MAX_AGE
 from bot.errors import ConfigError
@@ -131,6 +132,11 @@ class FeedbackConfig:
     rate_limit: int = 30  # requests per client (address) per minute
 
 
+#: every destination ``type``: the one list of channels. Config parses each one's options
+#: (bot.config.destinations.parse_options); bot.notify maps each one to its channel class.
+ChannelType = Literal["slack", "email", "webhook", "console", "file", "apprise"]
+CHANNEL_TYPES: tuple[ChannelType, ...] = get_args(ChannelType)
+
 DestinationOptions = (
     SlackOptions | EmailOptions | WebhookOptions | ConsoleOptions | FileOptions | AppriseOptions
 )
@@ -139,7 +145,7 @@ DestinationOptions = (
 @dataclass(frozen=True, slots=True)
 class DestinationConfig:
     name: str
-    type: str
+    type: ChannelType
     options: DestinationOptions
     rules: tuple[str, ...] = ()  # empty: every rule
     tags: tuple[str, ...] = ()  # empty: every tag

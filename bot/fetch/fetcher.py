@@ -110,7 +110,7 @@ class Fetcher:
         self._pool_size = math.ceil(s.concurrency / n)
         self._busy = [0] * n
         limits = _limits(self._pool_size)
-        # one TLS context for every pool: loading the CA bundle costs ~50 ms of CPU each time
+        # one TLS context for every pool: loading the CA bundle costs CPU each time
         tls = httpx.create_ssl_context()
         for _ in range(n):
             transport = self._transport or httpx.AsyncHTTPTransport(verify=tls, limits=limits)

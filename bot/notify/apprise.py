@@ -20,11 +20,13 @@ from types import ModuleType
 from typing import Any
 
 from bot.config import AppriseOptions
+from bot.config.destinations import apprise_options
 from bot.digest.render import render_text
 from bot.digest.view import subject_line
 from bot.errors import PermanentDeliveryError, TransientDeliveryError
+from bot.log import kv
 from bot.models import Digest
-from bot.notify.base import Channel
+from bot.notify.base import Channel, ChannelSpec
 
 log = logging.getLogger("newsbot.notify.apprise")
 
@@ -106,4 +108,8 @@ class AppriseNotifier(Channel[AppriseOptions]):
                 "the digest",
                 destination=self.name,
             )
-        log.info("apprise: delivered %s to %s", digest.key, self.name)
+        log.info(kv("apprise_delivered", destination=self.name, digest=digest.key,
+                    services=len(targets)))  # fmt: skip
+
+
+CHANNEL = ChannelSpec(name="apprise", parse_options=apprise_options, notifier=AppriseNotifier)

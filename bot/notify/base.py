@@ -10,11 +10,15 @@ A channel that may need several messages for one digest (Slack, email) also impl
 (the messages, rendered, each with the items it carries) and ``send_part``; the delivery loop
 stores the parts in the outbox and sends them one by one, so a retry sends only what the channel
 has not accepted yet.
+
+A channel takes only what it uses: every `Notifier` takes its destination; Slack and the webhook
+also take the HTTP client, Slack the `sleep` that paces it, the console its stream, email its TLS
+context. `Dependencies` carries everything the daemon can hand over, and each class's `create`
+picks its own from it, so the registry (bot.notify.CHANNELS) builds any channel the same way.
 """
 
 from __future__ import annotations
 
-import sys
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -23,13 +27,23 @@ from typing import IO, ClassVar, Generic, TypeVar
 
 import httpx
 
-from bot.config import DestinationConfig, DestinationOptions
+from bot.config import ChannelType, DestinationConfig, DestinationOptions
+from bot.config.reader import Section
 from bot.errors import ConfigError
 from bot.i18n import load_translator
 from bot.models import Digest
 
 Sleep = Callable[[float], None]
 OptionsT = TypeVar("OptionsT", bound=DestinationOptions)
+
+
+@dataclass(frozen=True, slots=True)
+class Dependencies:
+    """What the caller can give channels; each takes only the fields it uses (see `create`)."""
+
+    http: httpx.Client | None = None  # None: an HTTP channel opens a short-lived client per send
+    sleep: Sleep = time.sleep
+    stream: IO[str] | None = None  # None: the console writes to stdout
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,14 +59,7 @@ class Notifier(ABC):
 
     options_type: ClassVar[type]
 
-    def __init__(
-        self,
-        destination: DestinationConfig,
-        *,
-        http: httpx.Client | None = None,
-        sleep: Sleep = time.sleep,
-        stream: IO[str] | None = None,
-    ) -> None:
+    def __init__(self, destination: DestinationConfig) -> None:
         if not isinstance(destination.options, self.options_type):
             raise ConfigError(
                 f"destination {destination.name!r}: options are not {self.options_type.__name__}"
@@ -60,9 +67,11 @@ class Notifier(ABC):
         self.destination = destination
         # every channel writes in its destination's language (bot.i18n): made once, used per send
         self.tr = load_translator(destination.locale)
-        self.http = http
-        self.sleep = sleep
-        self.stream = stream if stream is not None else sys.stdout
+
+    @classmethod
+    def create(cls, destination: DestinationConfig, deps: Dependencies) -> Notifier:
+        """This channel for `destination`, given what it uses from `deps` (by default nothing)."""
+        return cls(destination)
 
     @property
     def name(self) -> str:
@@ -88,3 +97,21 @@ class Channel(Notifier, Generic[OptionsT]):
     def options(self) -> OptionsT:
         # checked against options_type in __init__
         return self.destination.options  # type: ignore[return-value]
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelSpec:
+    """What a channel module exports (its ``CHANNEL``): type name, option parser, channel class.
+
+    The parser lives in bot.config (config is read before any channel is imported); the module
+    re-exports it here so one value names everything a channel is.
+    """
+
+    name: ChannelType  # the `type = "..."` of its destinations
+    parse_options: Callable[[Section], DestinationOptions]
+    notifier: type[Notifier]
+
+    @property
+    def options(self) -> type:
+        """The options dataclass a destination of this type carries."""
+        return self.notifier.options_type

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from bot.config import ConsoleOptions
+import sys
+from typing import IO
+
+from bot.config import ConsoleOptions, DestinationConfig
+from bot.config.destinations import console_options
 from bot.digest.render import PLAIN_MARK, render_text
 from bot.models import Digest
-from bot.notify.base import Channel
+from bot.notify.base import Channel, ChannelSpec, Dependencies
 
 BOLD_YELLOW = ("\x1b[1;33m", "\x1b[0m")
 
 
 class ConsoleNotifier(Channel[ConsoleOptions]):
     options_type = ConsoleOptions
+
+    def __init__(self, destination: DestinationConfig, *, stream: IO[str] | None = None) -> None:
+        super().__init__(destination)
+        self.stream = stream if stream is not None else sys.stdout
+
+    @classmethod
+    def create(cls, destination: DestinationConfig, deps: Dependencies) -> ConsoleNotifier:
+        return cls(destination, stream=deps.stream)
 
     def wants_color(self) -> bool:
         if self.options.color != "auto":
@@ -24,3 +36,6 @@ class ConsoleNotifier(Channel[ConsoleOptions]):
         mark = BOLD_YELLOW if self.wants_color() else PLAIN_MARK
         self.stream.write(render_text(digest, self.tr, mark=mark))
         self.stream.flush()
+
+
+CHANNEL = ChannelSpec(name="console", parse_options=console_options, notifier=ConsoleNotifier)

@@ -22,25 +22,23 @@ import math
 import re
 import smtplib
 import ssl
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
-from typing import IO
-
-import httpx
 
 from bot.config import DestinationConfig, EmailOptions
+from bot.config.destinations import email_options
 from bot.digest.render import render_html, render_text
 from bot.digest.split import split_digest
 from bot.digest.text import clean_line, clip
 from bot.digest.view import subject_line
 from bot.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
 from bot.i18n import Translator
+from bot.log import kv
 from bot.models import Digest
-from bot.notify.base import Channel, Part, Sleep
+from bot.notify.base import Channel, ChannelSpec, Part
 
 log = logging.getLogger("newsbot.notify.email")
 _DOMAIN = re.compile(r"^[A-Za-z0-9.-]{1,200}$")
@@ -100,15 +98,9 @@ class EmailNotifier(Channel[EmailOptions]):
     options_type = EmailOptions
 
     def __init__(
-        self,
-        destination: DestinationConfig,
-        *,
-        http: httpx.Client | None = None,
-        sleep: Sleep = time.sleep,
-        stream: IO[str] | None = None,
-        tls_context: ssl.SSLContext | None = None,
+        self, destination: DestinationConfig, *, tls_context: ssl.SSLContext | None = None
     ) -> None:
-        super().__init__(destination, http=http, sleep=sleep, stream=stream)
+        super().__init__(destination)
         self.tls_context = tls_context or ssl.create_default_context()
         self.refused: dict[str, tuple[int, str]] = {}
 
@@ -133,8 +125,9 @@ class EmailNotifier(Channel[EmailOptions]):
         with self._errors(), self._connect() as smtp:
             refused = smtp.sendmail(self.options.from_addr, list(self.options.to), part.payload)
         self._record_refused(refused)
-        which = f" part {number} of {total}" if total > 1 else ""
-        log.info("email: %s accepted %s%s for %s", self.options.smtp_host, key, which, self.name)
+        part_of = f"{number}/{total}" if total > 1 else None
+        log.info(kv("email_accepted", destination=self.name, digest=key, part=part_of,
+                    server=self.options.smtp_host))  # fmt: skip
 
     def _size_limit(self) -> int:
         """max_message_bytes, or under the server's advertised SIZE when that is smaller."""
@@ -189,14 +182,8 @@ class EmailNotifier(Channel[EmailOptions]):
     def _record_refused(self, refused: dict[str, tuple[int, bytes]]) -> None:
         self.refused = {addr: (code, reply_text(text)) for addr, (code, text) in refused.items()}
         for addr, (code, text) in self.refused.items():
-            log.warning(
-                "email: %s refused recipient %s of %s: %d %s",
-                self.options.smtp_host,
-                addr,
-                self.name,
-                code,
-                text,
-            )
+            log.warning(kv("email_recipient_refused", destination=self.name, recipient=addr,
+                           code=code, reply=text, server=self.options.smtp_host))  # fmt: skip
 
     def _connect(self, *, login: bool = True) -> smtplib.SMTP:
         opts = self.options
@@ -229,3 +216,6 @@ class EmailNotifier(Channel[EmailOptions]):
             smtp.close()
             raise
         return smtp
+
+
+CHANNEL = ChannelSpec(name="email", parse_options=email_options, notifier=EmailNotifier)

@@ -14,10 +14,11 @@ import tempfile
 from pathlib import Path
 
 from bot.config import FileOptions
+from bot.config.destinations import file_options
 from bot.digest.render import render_html, render_json, render_text
 from bot.errors import PermanentDeliveryError, TransientDeliveryError
 from bot.models import Digest
-from bot.notify.base import Channel
+from bot.notify.base import Channel, ChannelSpec
 
 EXTENSIONS = {"html": "html", "text": "txt", "json": "json"}
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -70,3 +71,6 @@ def write_atomically(target: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+CHANNEL = ChannelSpec(name="file", parse_options=file_options, notifier=FileNotifier)

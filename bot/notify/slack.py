@@ -21,12 +21,14 @@ from typing import Any
 
 import httpx
 
-from bot.config import SlackOptions
+from bot.config import DestinationConfig, SlackOptions
+from bot.config.destinations import slack_options
 from bot.digest.slack import slack_parts
 from bot.errors import PermanentDeliveryError, TransientDeliveryError
 from bot.httpstatus import is_too_many_requests, is_transient_failure
+from bot.log import kv
 from bot.models import Digest
-from bot.notify.base import Channel, Part
+from bot.notify.base import Channel, ChannelSpec, Dependencies, Part, Sleep
 from bot.notify.http import client_for, post, retry_after_seconds
 
 log = logging.getLogger("newsbot.notify.slack")
@@ -64,6 +66,21 @@ def error_code(text: str) -> str:
 class SlackNotifier(Channel[SlackOptions]):
     options_type = SlackOptions
 
+    def __init__(
+        self,
+        destination: DestinationConfig,
+        *,
+        http: httpx.Client | None = None,
+        sleep: Sleep = time.sleep,
+    ) -> None:
+        super().__init__(destination)
+        self.http = http  # None: a short-lived client per part
+        self.sleep = sleep
+
+    @classmethod
+    def create(cls, destination: DestinationConfig, deps: Dependencies) -> SlackNotifier:
+        return cls(destination, http=deps.http, sleep=deps.sleep)
+
     @property
     def uses_api(self) -> bool:
         return not self.options.webhook_url
@@ -91,7 +108,7 @@ class SlackNotifier(Channel[SlackOptions]):
             self._pace()
             self._deliver(http, message, part=f"{number} of {total}")
         if number == total:
-            log.info("slack: delivered %s in %d message(s) to %s", key, total, self.name)
+            log.info(kv("slack_delivered", destination=self.name, digest=key, messages=total))
 
     def _pace(self) -> None:
         """At most one message per MIN_INTERVAL from this notifier, across digests too (a retry
@@ -119,7 +136,7 @@ class SlackNotifier(Channel[SlackOptions]):
                     ) from None
                 rate_limited += 1
                 self._waited += wait
-                log.info("slack: 429 for %s, waiting %.0fs", self.name, wait)
+                log.info(kv("slack_rate_limited", destination=self.name, wait=f"{wait:.0f}s"))
                 self.sleep(wait)
             except (_ServerError, TransientDeliveryError) as exc:
                 what = (
@@ -191,3 +208,6 @@ def _json_or_none(resp: httpx.Response) -> Any:
         return resp.json()
     except ValueError:
         return None
+
+
+CHANNEL = ChannelSpec(name="slack", parse_options=slack_options, notifier=SlackNotifier)

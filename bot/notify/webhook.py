@@ -11,13 +11,16 @@ import hashlib
 import hmac
 import json
 
+import httpx
+
 from bot import USER_AGENT
-from bot.config import WebhookOptions
+from bot.config import DestinationConfig, WebhookOptions
+from bot.config.destinations import webhook_options
 from bot.digest.render import digest_payload
 from bot.errors import PermanentDeliveryError, TransientDeliveryError
 from bot.httpstatus import is_too_many_requests, is_transient_failure
 from bot.models import Digest
-from bot.notify.base import Channel
+from bot.notify.base import Channel, ChannelSpec, Dependencies
 from bot.notify.http import client_for, post, retry_after_seconds
 
 SIGNATURE_HEADER = "X-Newsbot-Signature"
@@ -31,6 +34,14 @@ def sign(secret: str, body: bytes) -> str:
 
 class WebhookNotifier(Channel[WebhookOptions]):
     options_type = WebhookOptions
+
+    def __init__(self, destination: DestinationConfig, *, http: httpx.Client | None = None) -> None:
+        super().__init__(destination)
+        self.http = http  # None: a short-lived client per send
+
+    @classmethod
+    def create(cls, destination: DestinationConfig, deps: Dependencies) -> WebhookNotifier:
+        return cls(destination, http=deps.http)
 
     def body(self, digest: Digest) -> bytes:
         return json.dumps(digest_payload(digest, self.tr), ensure_ascii=False).encode("utf-8")
@@ -66,3 +77,6 @@ class WebhookNotifier(Channel[WebhookOptions]):
                 what, destination=self.name, retry_after=retry_after_seconds(resp.headers)
             )
         raise PermanentDeliveryError(what, destination=self.name)
+
+
+CHANNEL = ChannelSpec(name="webhook", parse_options=webhook_options, notifier=WebhookNotifier)

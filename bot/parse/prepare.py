@@ -43,7 +43,7 @@ def to_utf8(body: bytes, content_type: str | None) -> bytes:
     plain = _PLAIN_UTF8_DECL.match(body)
     if plain is not None and _is_utf8(body):
         # what `reencode` gives for the declaration most feeds start with, without decoding and
-        # re-encoding the whole body (~30 us for a 30 KB Vietnamese or Japanese feed)
+        # re-encoding the whole body
         if plain.group(1) == b'"utf-8"':
             return body
         return body[: plain.start(1)] + b'"utf-8"' + body[plain.end(1) :]
