@@ -34,10 +34,11 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 from bot.models import Document  # noqa: E402
 from bot.rules import RuleSet, load_rules  # noqa: E402
 
-DEFAULT_RULES = ROOT / "rules" / "vietnam-japan.yaml"
+DEFAULT_RULES = ROOT / "rules"
 EVAL = ROOT.parent / "shared" / "eval"
 HELDOUT = ROOT / "tests" / "fixtures" / "heldout-items.jsonl"
-Corpus = tuple[str, list[Document]]  # (rule file text, documents)
+RuleTexts = str | dict[str, str]  # one rule file's text, or a folder's: relative path -> text
+Corpus = tuple[RuleTexts, list[Document]]  # (rules, documents)
 
 
 def poll_docs(feeds: int) -> list[Document]:
@@ -108,7 +109,10 @@ def dense_docs(rs: RuleSet, count: int, rng: random.Random) -> list[Document]:
 def corpora(*, feeds: int) -> dict[str, Corpus]:
     from rules_bench import make_items, make_rules
 
-    default = DEFAULT_RULES.read_text(encoding="utf-8")
+    default = {
+        str(f.relative_to(DEFAULT_RULES)): f.read_text(encoding="utf-8")
+        for f in sorted(DEFAULT_RULES.rglob("*.yaml"))
+    }
     bench_items = make_items(2000, random.Random(7))
     out: dict[str, Corpus] = {
         "poll": (default, poll_docs(feeds)),
@@ -124,10 +128,13 @@ def corpora(*, feeds: int) -> dict[str, Corpus]:
     return out
 
 
-def ruleset(text: str, tmp: Path) -> RuleSet:
-    path = tmp / f"r{abs(hash(text))}.yaml"
-    path.write_text(text, encoding="utf-8")
-    return load_rules([path])
+def ruleset(texts: RuleTexts, tmp: Path) -> RuleSet:
+    files = texts if isinstance(texts, dict) else {"rules.yaml": texts}
+    folder = Path(tempfile.mkdtemp(dir=tmp))
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    return load_rules([folder])
 
 
 def results(rs: RuleSet, docs: list[Document]) -> list[Any]:
@@ -139,7 +146,7 @@ def results(rs: RuleSet, docs: list[Document]) -> list[Any]:
     return out
 
 
-def snapshot(data: dict[str, Corpus]) -> dict[str, tuple[str, list[Document], list[Any]]]:
+def snapshot(data: dict[str, Corpus]) -> dict[str, tuple[RuleTexts, list[Document], list[Any]]]:
     with tempfile.TemporaryDirectory() as tmp:
         return {k: (t, d, results(ruleset(t, Path(tmp)), d)) for k, (t, d) in data.items()}
 

@@ -44,7 +44,9 @@ def test_check_ok_uses_rules_folder_by_default(
 ) -> None:
     assert main(["rules", "check"]) == 0
     out = capsys.readouterr().out
-    assert "ok: 1 rules" in out and "vj.yaml: pair" in out
+    assert (
+        "ok: 1 rules" in out and "rules/vj.yaml\n    1 rule: pair\n    2 aliases: $VN, $JP" in out
+    )
 
 
 def test_check_invalid_file_exits_2_with_location(

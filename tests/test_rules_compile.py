@@ -26,7 +26,7 @@ from bot.rules.reference import holds, matches, scored
 from bot.rules.scan import FieldText, Scanner
 from bot.rules.text import NormalizedText
 
-DEFAULT_RULES = Path(__file__).resolve().parent.parent / "rules" / "vietnam-japan.yaml"
+DEFAULT_RULES = Path(__file__).resolve().parent.parent / "rules"
 WORDS = ("alpha", "beta", "gamma", "delta", "ベトナム")
 TERMS = tuple(Term(w, w, False, False, w.isascii(), w.isascii(), not w.isascii()) for w in WORDS)
 

@@ -21,7 +21,16 @@ def rules():  # type: ignore[no-untyped-def]
 
 def test_default_rules_load(rules) -> None:  # type: ignore[no-untyped-def]
     assert "vietnam-japan" in rules.names
-    assert rules.files == (ROOT / "rules" / "vietnam-japan.yaml",)
+    folder = ROOT / "rules"
+    concerns = ("exclusions", "implicit-side", "japan", "topics", "vietnam")
+    assert rules.files == (
+        *(folder / "aliases" / f"{c}.yaml" for c in concerns),
+        folder / "vietnam-japan.yaml",
+    )
+    # the rules live in one file, their aliases in files by concern
+    assert {r.path for r in rules.rules} == {folder / "vietnam-japan.yaml"}
+    assert rules.aliases["VIETNAM"][0] == folder / "aliases" / "vietnam.yaml"
+    assert rules.aliases["SPORT"][0] == folder / "aliases" / "exclusions.yaml"
 
 
 def test_every_example_of_the_default_rules_passes(rules) -> None:  # type: ignore[no-untyped-def]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import RuleError
+from bot.errors import RuleError, RuleErrors
 from bot.models import Document
 from bot.rules import RuleSet, load_rules
 
@@ -250,6 +250,120 @@ def test_duplicate_rule_across_files_names_the_first(tmp_path: Path) -> None:
         load_rules([tmp_path])
     assert str(info.value).startswith(f"rules: {tmp_path / 'b.yaml'}:2:11: duplicate rule name")
     assert f"{tmp_path / 'a.yaml'}:2" in str(info.value)
+
+
+def write(folder: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(textwrap.dedent(text), encoding="utf-8")
+    return folder
+
+
+SIDES = "aliases:\n  VIETNAM: [Vietnam, ベトナム]\n  JAPAN: [Japan, 日本]\n"
+
+
+def test_aliases_are_shared_by_the_files_loaded_together(tmp_path: Path) -> None:
+    # a rule file that sorts before the files defining its aliases still finds them
+    folder = write(
+        tmp_path,
+        {
+            "a-rules.yaml": "rules:\n  - name: pair\n    all: [$VIETNAM, $JAPAN]\n    none: [$SPORT]\n",
+            "aliases/sides.yaml": SIDES,
+            "aliases/exclusions.yaml": "aliases:\n  SPORT: [football, $MATCH]\n  MATCH: [friendly]\n",
+        },
+    )
+    rs = load_rules([folder])
+    assert matched(rs, "Vietnam and Japan sign a deal") == ["pair"]
+    assert matched(rs, "Vietnam and Japan play a friendly") == []
+    assert rs.aliases == {
+        "SPORT": (folder / "aliases" / "exclusions.yaml", 2),
+        "MATCH": (folder / "aliases" / "exclusions.yaml", 3),
+        "VIETNAM": (folder / "aliases" / "sides.yaml", 2),
+        "JAPAN": (folder / "aliases" / "sides.yaml", 3),
+    }
+
+
+def test_an_alias_defined_in_two_files_names_the_first(tmp_path: Path) -> None:
+    folder = write(tmp_path, {"a.yaml": SIDES, "b.yaml": "aliases:\n  JAPAN: [Nippon]\n"})
+    with pytest.raises(RuleError) as info:
+        load_rules([folder])
+    assert str(info.value) == (
+        f"rules: {folder / 'b.yaml'}:2:3: duplicate alias 'JAPAN' "
+        f"(first defined at {folder / 'a.yaml'}:3)"
+    )
+
+
+def test_an_error_inside_an_alias_is_placed_in_the_file_that_defines_it(tmp_path: Path) -> None:
+    folder = write(
+        tmp_path,
+        {
+            "aliases.yaml": "aliases:\n  BAD: [ok, 'mi*tra']\n",
+            "rules.yaml": "rules:\n  - name: a\n    any: [$BAD]\n",
+        },
+    )
+    with pytest.raises(RuleError) as info:
+        load_rules([folder])
+    # once, in the file that defines the alias, though the rule file uses it too
+    assert type(info.value) is RuleError
+    assert str(info.value).startswith(f"rules: {folder / 'aliases.yaml'}:2:13: bad wildcard")
+
+
+def test_an_alias_cycle_across_files_is_placed_where_it_closes(tmp_path: Path) -> None:
+    folder = write(
+        tmp_path,
+        {
+            "a.yaml": "aliases:\n  A: [$B]\n",
+            "b.yaml": "aliases:\n  B: [x, $A]\nrules:\n  - name: r\n    any: [$A]\n",
+        },
+    )
+    with pytest.raises(RuleError) as info:
+        load_rules([folder])
+    assert "alias cycle: A -> B -> A" in str(info.value)
+    assert str(info.value).startswith(f"rules: {folder / 'b.yaml'}:2:10: ")
+
+
+def test_a_file_of_only_aliases_is_valid_and_one_with_neither_is_not(tmp_path: Path) -> None:
+    folder = write(tmp_path, {"sides.yaml": SIDES})
+    rs = load_rules([folder])
+    assert len(rs) == 0 and set(rs.aliases) == {"VIETNAM", "JAPAN"}
+    write(tmp_path, {"empty.yaml": "aliases: {}\n"})
+    with pytest.raises(RuleError, match="neither a 'rules:' list nor 'aliases:'"):
+        load_rules([folder])
+
+
+def test_one_file_picked_out_of_its_folder_says_to_load_the_folder(tmp_path: Path) -> None:
+    folder = write(
+        tmp_path,
+        {
+            "aliases/sides.yaml": SIDES,
+            "rules.yaml": "rules:\n  - name: a\n    all: [$VIETNAM, $JAPAN]\n",
+        },
+    )
+    assert load_rules([folder]).names == ("a",)
+    with pytest.raises(RuleError) as info:
+        load_rules([folder / "rules.yaml"])
+    assert str(info.value) == (
+        f"rules: {folder / 'rules.yaml'}:3:11: unknown alias '$VIETNAM' (if another file in "
+        f"{folder} defines it, load the folder, not only rules.yaml: aliases are shared by the "
+        "files loaded together)"
+    )
+
+
+def test_an_unknown_alias_beside_a_broken_file_says_where_it_may_be(tmp_path: Path) -> None:
+    folder = write(
+        tmp_path,
+        {
+            "aliases.yaml": "aliases:\n  VIETNAM: [Vietnam\n",
+            "rules.yaml": "rules:\n  - name: a\n    any: [$VIETNAM]\n",
+        },
+    )
+    with pytest.raises(RuleErrors) as info:
+        load_rules([folder])
+    first, second = info.value.errors
+    assert "invalid YAML" in str(first)
+    assert str(second).endswith(
+        "unknown alias '$VIETNAM' (a rule file that failed to load may define it)"
+    )
 
 
 def test_match_agrees_with_evaluate_including_hitless_rules(tmp_path: Path) -> None:

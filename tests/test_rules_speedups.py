@@ -25,7 +25,7 @@ from bot.rules.near import NearIndex
 from bot.rules.scan import MAX_HITS_PER_TERM, FieldText, Scanner, Span, overlap
 from bot.rules.text import NormalizedText, is_word_char, plain_text
 
-DEFAULT_RULES = Path(__file__).resolve().parent.parent / "rules" / "vietnam-japan.yaml"
+DEFAULT_RULES = Path(__file__).resolve().parent.parent / "rules"
 # characters that take every path of NormalizedText.of: ASCII, whitespace, dashes, accents
 # (precomposed and combining), đ, ligatures, full-width forms, kana with dakuten, kanji, hangul
 ALPHABET = (

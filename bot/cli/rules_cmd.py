@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -128,13 +129,21 @@ def _ruleset(args: argparse.Namespace) -> RuleSet:
 def run_check(args: argparse.Namespace) -> int:
     rs = load_some_rules(rule_paths(args))
     examples = sum(len(r.match_examples) + len(r.no_match_examples) for r in rs.rules)
+    aliases = f", {len(rs.aliases)} aliases" if rs.aliases else ""
     print(
-        f"ok: {len(rs)} rules, {len(rs.terms)} distinct terms, {examples} examples "
+        f"ok: {len(rs)} rules{aliases}, {len(rs.terms)} distinct terms, {examples} examples "
         f"in {len(rs.files)} file(s)"
     )
-    for path in rs.files:
-        names = [r.name for r in rs.rules if r.path == path]
-        print(f"  {path}: {', '.join(names)}")
+    for path in rs.files:  # which file defines what
+        print(f"  {path}")
+        rules = [r.name for r in rs.rules if r.path == path]
+        defined = [f"${a}" for a, (where, _) in rs.aliases.items() if where == path]
+        for what, names in (("rule", rules), ("alias", defined)):
+            if names:
+                plural = "" if len(names) == 1 else ("es" if what == "alias" else "s")
+                text = f"{len(names)} {what}{plural}: {', '.join(names)}"
+                print(textwrap.fill(text, 100, initial_indent="    ", subsequent_indent="      ",
+                                    break_on_hyphens=False))  # fmt: skip
     return 0
 
 

@@ -32,8 +32,8 @@ def rule_titles(ruleset: RuleSet) -> dict[str, LocalText]:
 
 def load_rules(paths: Iterable[Path | str]) -> RuleSet:
     """Load, validate and compile every rule file under `paths` (files or folders)."""
-    rules, terms, files = load_files(Path(p) for p in paths)
-    return RuleSet(rules, terms, files)
+    loaded = load_files(Path(p) for p in paths)
+    return RuleSet(loaded.rules, loaded.terms, loaded.files, aliases=loaded.aliases)
 
 
 def load_some_rules(paths: Iterable[Path | str]) -> RuleSet:

@@ -8,7 +8,7 @@ automaton, not the number of passes, so matching cost grows far less than linear
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,8 +49,15 @@ class Trace:
 class RuleSet:
     """Rules loaded from files, compiled once; immutable after construction."""
 
-    def __init__(self, rules: Sequence[Rule], terms: Sequence[Term], files: Sequence[Path]) -> None:
+    def __init__(
+        self,
+        rules: Sequence[Rule],
+        terms: Sequence[Term],
+        files: Sequence[Path],
+        aliases: Mapping[str, tuple[Path, int]] | None = None,
+    ) -> None:
         self._rules = tuple(rules)
+        self._aliases = dict(aliases or {})
         self._by_name = {r.name: r for r in self._rules}
         self._index = {r.name: i for i, r in enumerate(self._rules)}
         self._terms = tuple(terms)
@@ -96,7 +103,7 @@ class RuleSet:
 
     def __reduce__(self) -> tuple[type[RuleSet], tuple[Any, ...]]:
         # compiled closures do not pickle: a worker process compiles the rules again
-        return (RuleSet, (self._rules, self._terms, self._files))
+        return (RuleSet, (self._rules, self._terms, self._files, self._aliases))
 
     def _index_anchors(
         self, by_term: dict[int, set[int]]
@@ -131,6 +138,11 @@ class RuleSet:
     @property
     def files(self) -> tuple[Path, ...]:
         return self._files
+
+    @property
+    def aliases(self) -> Mapping[str, tuple[Path, int]]:
+        """Alias name -> the file and line that define it."""
+        return self._aliases
 
     @property
     def rules(self) -> tuple[Rule, ...]:

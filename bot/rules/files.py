@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import RuleError, RuleErrors
-from bot.rules.loader import TermTable, _File
+from bot.rules.loader import _File
 from bot.rules.model import Rule, Term
+from bot.rules.tables import AliasTable, TermTable
 
 
 def rule_files(paths: Iterable[Path]) -> list[Path]:
@@ -22,43 +24,85 @@ def rule_files(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
-def load_files(paths: Iterable[Path]) -> tuple[list[Rule], list[Term], tuple[Path, ...]]:
+@dataclass(frozen=True)
+class Loaded:
+    rules: list[Rule]
+    terms: list[Term]
+    files: tuple[Path, ...]
+    #: alias name -> (file, line) where it is defined: `rules check` says which file defines what
+    aliases: dict[str, tuple[Path, int]]
+
+
+def load_files(paths: Iterable[Path]) -> Loaded:
     """Every file is loaded even after one fails, so a user fixing a folder sees every broken file
-    at once (each file still stops at its first error)."""
-    table = TermTable()
+    at once (each file still stops at its first error). Every file is read before any is built:
+    aliases are shared by the files loaded together, whichever file defines them."""
+    given = list(paths)
+    files = rule_files(given)
+    table, aliases = TermTable(), AliasTable()
+    errors: list[RuleError] = []
+    readers: list[_File] = []
+    for path in files:
+        reader = _File(path, table, aliases)
+        try:
+            reader.read(_text(path))
+        except RuleError as exc:
+            errors.append(exc)
+            continue
+        readers.append(reader)
+    aliases.missing_hint = _missing_hint(given, files, failed=len(readers) < len(files))
     rules: list[Rule] = []
     seen: dict[str, Rule] = {}
-    errors: list[RuleError] = []
-    files = rule_files(paths)
-    for path in files:
+    for reader in readers:
         try:
-            loaded = _load_file(path, table, seen)
+            loaded = _rules_of(reader, seen)
         except RuleError as exc:
             errors.append(exc)
             continue
         for rule in loaded:
             seen[rule.name] = rule
         rules.extend(loaded)
+    # a broken alias is reported by its own file, and again by each file that uses it: once is enough
+    errors = list({str(e): e for e in errors}.values())
     if len(errors) == 1:
         raise errors[0]
     if errors:
         raise RuleErrors(errors)
-    return rules, table.terms, tuple(files)
+    where = {name: (site.owner.path, site.line) for name, site in aliases.defined.items()}
+    return Loaded(rules, table.terms, tuple(files), where)
 
 
-def _load_file(path: Path, table: TermTable, seen: dict[str, Rule]) -> list[Rule]:
+def _text(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise RuleError(f"cannot read: {exc}", path=path) from None
-    rules = _File(path, table).load(text)
+
+
+def _missing_hint(given: list[Path], files: list[Path], *, failed: bool) -> str:
+    """Why an alias may be unknown: a file that failed to load, or a lone file picked out of a
+    folder whose other files define the aliases it uses."""
+    if failed:
+        return " (a rule file that failed to load may define it)"
+    loaded = set(files)
+    for path in given:
+        if path.is_file() and any(q not in loaded for q in rule_files([path.parent])):
+            return (
+                f" (if another file in {path.parent} defines it, load the folder, not only "
+                f"{path.name}: aliases are shared by the files loaded together)"
+            )
+    return ""
+
+
+def _rules_of(reader: _File, seen: dict[str, Rule]) -> list[Rule]:
+    rules = reader.load()
     mine: dict[str, Rule] = {}
     for rule in rules:
         first = seen.get(rule.name) or mine.get(rule.name)
         if first is not None:
             raise RuleError(
                 f"duplicate rule name {rule.name!r} (first defined at {first.path}:{first.line})",
-                path=path,
+                path=reader.path,
                 line=rule.line,
                 col=rule.col,
             )

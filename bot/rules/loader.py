@@ -3,6 +3,10 @@
 PyYAML's node tree (``yaml.compose``) keeps the position of every key and value, so a typo is
 reported where it is, and nothing is accepted silently: unknown keys, duplicate keys, empty groups,
 bad wildcards, unknown aliases and duplicate rule names are all errors.
+
+Aliases are shared by every file loaded together (`AliasTable`), so a folder can keep its aliases
+by concern (places and names, topics, look-alikes) apart from the rules that use them. A file is
+read in two steps (`read`, then `load`) so that a rule may use an alias from a file read after it.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -19,7 +23,9 @@ from bot.errors import RuleError
 from bot.i18n import LOCALES, LocalText
 from bot.rules.model import FIELDS, OPS, Example, Group, Near, Node, Op, Rule, Term, TermRef
 from bot.rules.ops import ANY, operator, positive_refs
+from bot.rules.tables import AliasSite, AliasTable, TermTable
 from bot.rules.text import fold_term, has_cjk, is_word_char, normalize_term
+from bot.rules.yamlnodes import NodeReader
 
 _ALIAS_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _RULE_KEYS = (
@@ -45,92 +51,13 @@ class _Context:
     highlight: bool = True  # `highlight: false`: a context word, never shown as a reason
 
 
-@dataclass
-class TermTable:
-    """Interns terms across all files so shared terms are matched once."""
-
-    terms: list[Term] = field(default_factory=list)
-    index: dict[tuple[str, bool, bool, tuple[int, ...]], int] = field(default_factory=dict)
-
-    def add(self, term: Term) -> int:
-        key = (term.key, term.wildcard, term.fold, term.excepts)
-        if key not in self.index:
-            self.index[key] = len(self.terms)
-            self.terms.append(term)
-        return self.index[key]
-
-
-class _File:
-    def __init__(self, path: Path, table: TermTable) -> None:
+class _File(NodeReader):
+    def __init__(self, path: Path, table: TermTable, aliases: AliasTable) -> None:
         self.path = path
         self.table = table
-        self.aliases: dict[str, yaml.Node] = {}
-        self.expanding: list[str] = []
-
-    # ------------------------------------------------------------------ helpers
-
-    def error(self, node: yaml.Node | None, message: str) -> RuleError:
-        if node is None:
-            return RuleError(message, path=self.path)
-        mark = node.start_mark
-        return RuleError(message, path=self.path, line=mark.line + 1, col=mark.column + 1)
-
-    def mapping(self, node: yaml.Node, what: str, allowed: Sequence[str]) -> dict[str, yaml.Node]:
-        if not isinstance(node, yaml.MappingNode):
-            raise self.error(node, f"{what} must be a mapping")
-        out: dict[str, yaml.Node] = {}
-        for key_node, value in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-            if not isinstance(key, str):
-                raise self.error(key_node, f"{what}: keys must be plain words")
-            if key in out:
-                raise self.error(key_node, f"duplicate key {key!r} in {what}")
-            if key not in allowed:
-                hint = difflib.get_close_matches(key, allowed, n=1)
-                tip = f" (did you mean {hint[0]!r}?)" if hint else ""
-                raise self.error(
-                    key_node,
-                    f"unknown key {key!r} in {what}{tip}; expected one of: " + ", ".join(allowed),
-                )
-            out[key] = value
-        return out
-
-    def scalar(self, node: yaml.Node, what: str) -> str:
-        if not isinstance(node, yaml.ScalarNode):
-            raise self.error(node, f"{what} must be a single value")
-        return str(node.value)
-
-    def string(self, node: yaml.Node, what: str) -> str:
-        value = self.scalar(node, what).strip()
-        if not value:
-            raise self.error(node, f"{what} must not be empty")
-        return value
-
-    def number(self, node: yaml.Node, what: str, *, integer: bool = False) -> float:
-        raw = self.scalar(node, what)
-        try:
-            value = int(raw) if integer else float(raw)
-        except ValueError:
-            kind = "a whole number" if integer else "a number"
-            raise self.error(node, f"{what} must be {kind}, got {raw!r}") from None
-        if value < 0:
-            raise self.error(node, f"{what} must not be negative")
-        return value
-
-    def boolean(self, node: yaml.Node, what: str) -> bool:
-        raw = self.scalar(node, what).lower()
-        if raw in ("true", "yes", "on"):
-            return True
-        if raw in ("false", "no", "off"):
-            return False
-        raise self.error(node, f"{what} must be true or false, got {raw!r}")
-
-    def strings(self, node: yaml.Node, what: str) -> list[str]:
-        if isinstance(node, yaml.ScalarNode):
-            return [self.string(node, what)]
-        if not isinstance(node, yaml.SequenceNode):
-            raise self.error(node, f"{what} must be a list")
-        return [self.string(n, what) for n in node.value]
+        self.aliases = aliases
+        self.own: list[str] = []
+        self.rules_node: yaml.Node | None = None
 
     def fields(self, node: yaml.Node) -> tuple[str, ...]:
         out: list[str] = []
@@ -144,7 +71,8 @@ class _File:
 
     # ------------------------------------------------------------------ file level
 
-    def load(self, text: str) -> list[Rule]:
+    def read(self, text: str) -> None:
+        """Step 1: parse the file and enter its aliases in the shared table."""
         try:
             root = yaml.compose(text, Loader=yaml.SafeLoader)
         except yaml.MarkedYAMLError as exc:
@@ -154,14 +82,23 @@ class _File:
                 f"invalid YAML: {exc.problem or exc}", path=self.path, line=line, col=col
             ) from None
         if root is None:
-            raise RuleError("empty rule file (expected a 'rules:' list)", path=self.path)
+            raise RuleError("empty rule file (expected 'rules:' or 'aliases:')", path=self.path)
         top = self.mapping(root, "rule file", ("aliases", "define", "rules"))
         for key in ("aliases", "define"):
             if key in top:
                 self.read_aliases(top[key])
-        if "rules" not in top:
-            raise self.error(root, "rule file has no 'rules:' list")
-        rules_node = top["rules"]
+        if "rules" not in top and not self.own:
+            raise self.error(root, "rule file has neither a 'rules:' list nor 'aliases:'")
+        self.rules_node = top.get("rules")
+
+    def load(self) -> list[Rule]:
+        """Step 2, once every file is read: check this file's aliases, build its rules."""
+        for name in self.own:
+            site = self.aliases.defined[name]
+            self.alias_group(name, site.node, _Context(), site.node)  # validate even if unused
+        rules_node = self.rules_node
+        if rules_node is None:
+            return []
         if not isinstance(rules_node, yaml.SequenceNode) or not rules_node.value:
             raise self.error(rules_node, "'rules:' must be a non-empty list of rules")
         return [self.rule(n) for n in rules_node.value]
@@ -173,13 +110,19 @@ class _File:
             name = self.string(key_node, "alias name")
             if not _ALIAS_NAME.match(name):
                 raise self.error(key_node, f"bad alias name {name!r}: use letters, digits, _ and -")
-            if name in self.aliases:
-                raise self.error(key_node, f"duplicate alias {name!r}")
+            first = self.aliases.defined.get(name)
+            if first is not None:
+                where = (
+                    ""
+                    if first.owner is self
+                    else f" (first defined at {first.owner.path}:{first.line})"
+                )
+                raise self.error(key_node, f"duplicate alias {name!r}{where}")
             if isinstance(value, yaml.SequenceNode) and not value.value:
                 raise self.error(value, f"empty group: alias {name!r} has no terms")
-            self.aliases[name] = value
-        for name, value in self.aliases.items():
-            self.alias_group(name, value, _Context(), value)  # validate even if unused
+            line = key_node.start_mark.line + 1
+            self.aliases.defined[name] = AliasSite(value, self, line)
+            self.own.append(name)
 
     # ------------------------------------------------------------------ rules
 
@@ -339,23 +282,34 @@ class _File:
         raw = self.scalar(node, "term")
         if raw.startswith("$"):
             name = raw[1:]
-            if name not in self.aliases:
-                hint = difflib.get_close_matches(name, list(self.aliases), n=1)
+            site = self.aliases.defined.get(name)
+            if site is None:
+                hint = difflib.get_close_matches(name, list(self.aliases.defined), n=1)
                 tip = f" (did you mean ${hint[0]}?)" if hint else ""
-                raise self.error(node, f"unknown alias {raw!r}{tip}")
-            return self.alias_group(name, self.aliases[name], ctx, node)
+                raise self.error(node, f"unknown alias {raw!r}{tip}{self.aliases.missing_hint}")
+            return site.owner.alias_group(name, site.node, ctx, node, user=self)
         return self.term(node, raw, ctx)
 
-    def alias_group(self, name: str, value: yaml.Node, ctx: _Context, use: yaml.Node) -> Group:
-        if name in self.expanding:
-            chain = " -> ".join([*self.expanding, name])
-            raise self.error(use, f"alias cycle: {chain}")
-        self.expanding.append(name)
+    def alias_group(
+        self,
+        name: str,
+        value: yaml.Node,
+        ctx: _Context,
+        use: yaml.Node,
+        *,
+        user: _File | None = None,
+    ) -> Group:
+        """Expand an alias defined in this file; a cycle is reported where the alias is used."""
+        expanding = self.aliases.expanding
+        if name in expanding:
+            chain = " -> ".join([*expanding, name])
+            raise (user or self).error(use, f"alias cycle: {chain}")
+        expanding.append(name)
         try:
             inner = _Context(ctx.fields, ctx.weight, ctx.fold, f"${name}", ctx.highlight)
             group = self.op_node("any", value, inner)
         finally:
-            self.expanding.pop()
+            expanding.pop()
         assert isinstance(group, Group)
         return Group("any", group.children, label=f"${name}")
 
