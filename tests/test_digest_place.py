@@ -14,9 +14,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.config import ConsoleOptions, DestinationConfig
 from bot.digest import build_digest
+from bot.digest.place import Span
 from bot.models import Document, PendingItem, RuleMatch
 from bot.rules import RuleSet, load_rules
 
@@ -172,6 +175,39 @@ def test_the_catch_all_never_takes_an_article_a_topic_rule_matched(rules: RuleSe
     assert placed(rules, [item])[n] in topics
 
 
+# (lang, title, summary, full text): the topic only in the full text, which is what the security
+# rule matched on; the catch-all's longer terms (海上保安庁) and merged spans (巡視船供与) cover it
+TOPIC_IN_THE_FULL_TEXT = [
+    ('en', 'Vietnam and Japan expand cooperation', 'Ministers of the two countries met in Tokyo on Tuesday.',
+     'The talks covered coast guard patrol vessels, maritime security in the South China Sea and the transfer of defence equipment.'),
+    ('vi', 'Việt Nam và Nhật Bản mở rộng hợp tác', 'Bộ trưởng hai nước đã hội đàm tại Tokyo hôm thứ Ba.',
+     'Hai bên thảo luận về tàu tuần tra cho cảnh sát biển, an ninh hàng hải và chuyển giao trang thiết bị quốc phòng.'),
+    ('ja', '日越、協力拡大で一致', '両国の閣僚が火曜日、東京で会談した。',
+     '会談では海上保安庁の巡視船供与、南シナ海の海洋安全保障、防衛装備品の移転について協議した。'),
+    ('id', 'Vietnam dan Jepang perluas kerja sama', 'Menteri kedua negara bertemu di Tokyo pada Selasa.',
+     'Pembicaraan mencakup kapal patroli penjaga pantai, keamanan maritim di Laut China Selatan, dan alih peralatan pertahanan.'),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("n", range(len(TOPIC_IN_THE_FULL_TEXT)))
+def test_a_topic_found_only_in_the_full_text_still_files_the_article(
+    rules: RuleSet, n: int
+) -> None:
+    lang, title, summary, content = TOPIC_IN_THE_FULL_TEXT[n]
+    found = rules.match(Document(title=title, summary=summary, content=content, lang=lang))
+    assert "vn-jp-security" in {r.rule for r in found}
+    assert "vn-jp-security" not in {
+        r.rule for r in rules.match(Document(title=title, summary=summary, lang=lang))
+    }
+    item = PendingItem(
+        item_id=n, title=title, link=f"https://news.example/c{n}", canonical_link=None,
+        feed_url="https://news.example/rss", outlet="Desk", lang=lang, published=NOW,
+        fetched_at=NOW, summary=summary, content=content,
+        matches=tuple(RuleMatch.of(r) for r in found),
+    )  # fmt: skip
+    assert placed(rules, [item])[n] == "vn-jp-security"
+
+
 def test_the_counts_a_reader_sees_are_the_sections_and_add_up(rules: RuleSet) -> None:
     from bot.digest.render import digest_payload, render_html, render_text
     from bot.digest.slack import slack_messages
@@ -222,3 +258,23 @@ def test_place_names_pair_the_story_but_are_not_shown_as_its_reason(rules: RuleS
         [e] = d.entries
         shown = {e.snippet[s:t] for s, t in e.highlights}
         assert city in e.snippet and city not in shown and {"JICA", "ODA"} <= shown, shown
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 60), st.integers(1, 8)), max_size=6),
+    st.lists(st.tuples(st.integers(0, 60), st.integers(1, 8)), max_size=6),
+)
+def test_span_containment_agrees_with_character_sets(a: list[Span], b: list[Span]) -> None:
+    from bot.digest.place import _inside
+    from bot.rules.scan import merge_spans
+
+    small = sorted({(s, s + n) for s, n in a})
+    big = merge_spans((s, s + n) for s, n in b)  # highlights are merged: they never overlap
+    chars = {i for s, e in big for i in range(s, e)}
+
+    def within_one(s: int, e: int) -> bool:
+        return any(bs <= s and e <= be for bs, be in big)
+
+    assert _inside(small, big) == all(within_one(s, e) for s, e in small)
+    if _inside(small, big):
+        assert all(set(range(s, e)) <= chars for s, e in small)

@@ -17,7 +17,7 @@ from bot.models import Document, RuleResult, TermHit
 from bot.rules.compile import Test, found_keys, key
 from bot.rules.model import FIELD_WEIGHT, FIELDS, Near, Node, Rule, Term, TermRef
 from bot.rules.ops import NEAR, anchor, carrying_refs, compile_condition, conjuncts, operator
-from bot.rules.scan import MAX_HITS_PER_TERM, FieldText, Scanner, merge_spans
+from bot.rules.scan import MAX_HITS_PER_TERM, FieldText, Hits, Scanner, merge_spans
 from bot.rules.text import NormalizedText, plain_text
 
 __all__ = ["MAX_HITS_PER_TERM", "FieldText", "Prepared", "RuleSet", "Trace"]
@@ -83,6 +83,8 @@ class RuleSet:
         )
         self._anchored, self._always = self._index_anchors(by_term)
         self._scanner = Scanner(self._terms)
+        # the last text `highlight` scanned: a digest asks for one text's spans rule by rule
+        self._last_scan: tuple[str, Hits] | None = None
         # per rule, the terms shown as the reason for a match (bot.rules.ops.carrying_refs), and
         # of those its topic terms: not the pairing every rule requires alike ($VIETNAM, $JAPAN)
         self._shown = {
@@ -196,7 +198,12 @@ class RuleSet:
         """
         shown = self._topic if topic_only else self._shown
         wanted = frozenset().union(*(shown.get(name, frozenset()) for name in rules))
-        hits = self._scanner.scan(NormalizedText.of(text))
+        last = self._last_scan  # one read: another thread may replace it meanwhile
+        if last is not None and last[0] == text:
+            hits = last[1]
+        else:
+            hits = self._scanner.scan(NormalizedText.of(text))
+            self._last_scan = (text, hits)
         return merge_spans(s for tid, found in hits.items() if tid in wanted for s in found)
 
     def covers(self, text: str) -> bool:
