@@ -82,7 +82,8 @@ class RuleErrors(RuleError):
         first = errors[0]
         super().__init__(first.detail, path=first.path, line=first.line, col=first.col)
         self.errors = tuple(errors)
-        self.args = ("\n".join(str(e) for e in self.errors),)
+        # every line reads as its own message: the CLI prefixes the first with "newsbot: "
+        self.args = ("\nnewsbot: ".join(str(e) for e in self.errors),)
 
 
 class LabelledSetError(NewsbotError):

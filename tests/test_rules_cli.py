@@ -202,6 +202,14 @@ def test_explain_folds_what_did_not_fire_and_shows_what_did(capsys) -> None:
     main(["rules", "explain", "--text", "Vietnam beat Japan 3-0 in a friendly"])
     out = capsys.readouterr().out
     assert "no match vietnam-japan" in out and "$MATCH_RESULT  <- beat" in out
+    # the verdict's exclusion, and where to edit it
+    main(["rules", "explain", "--text", "日本の警察、ベトナム人の男を窃盗の疑いで逮捕"])
+    verdict, defined = capsys.readouterr().out.splitlines()[:2]
+    assert verdict == "verdict: no match: vietnam-japan excluded by $CRIME (逮捕, 窃盗)"
+    exclusions = RULES_DIR / "aliases" / "exclusions.yaml"
+    line = exclusions.read_text(encoding="utf-8").splitlines().index("  CRIME:") + 1
+    assert defined.startswith("defined: $CRIME ")
+    assert defined.endswith(f"rules/aliases/exclusions.yaml:{line}")
 
 
 def test_a_closed_pipe_is_not_an_error(tmp_path) -> None:

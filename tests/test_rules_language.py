@@ -9,7 +9,7 @@ import pytest
 
 from bot.errors import RuleError, RuleErrors
 from bot.models import Document
-from bot.rules import RuleSet, load_rules
+from bot.rules import RuleSet, load_rules, load_some_rules
 
 
 def ruleset(tmp_path: Path, text: str, name: str = "r.yaml") -> RuleSet:
@@ -209,7 +209,12 @@ def test_folders_and_several_files(tmp_path: Path) -> None:
         ("rules:\n  - name: a\n    any: ['mi*tra']\n", 3, 11, "bad wildcard"),
         ("rules:\n  - name: a\n    any: ['x', '*']\n", 3, 16, "bad wildcard"),
         ("rules:\n  - name: a\n    any: [$NOPE]\n", 3, 11, "unknown alias '$NOPE'"),
-        ("rules:\n  - name: a\n    any: [x]\n  - name: a\n    any: [y]\n", 4, 11, "duplicate rule"),
+        (
+            "rules:\n  - name: a\n    any: [x]\n  - name: a\n    any: [y]\n",
+            4,
+            11,
+            "'a' is used twice (also at line 2)",
+        ),
         ("rules:\n  - name: a\n    any: [x]\n    any: [y]\n", 4, 5, "duplicate key 'any'"),
         ("rules:\n  - name: a\n    none: [x]\n", 2, 5, "no positive condition"),
         ("rules:\n  - any: [x]\n", 2, 5, "has no 'name'"),
@@ -248,7 +253,9 @@ def test_duplicate_rule_across_files_names_the_first(tmp_path: Path) -> None:
     (tmp_path / "b.yaml").write_text("rules:\n  - name: same\n    any: [y]\n", encoding="utf-8")
     with pytest.raises(RuleError) as info:
         load_rules([tmp_path])
-    assert str(info.value).startswith(f"rules: {tmp_path / 'b.yaml'}:2:11: duplicate rule name")
+    assert str(info.value).startswith(
+        f"rules: {tmp_path / 'b.yaml'}:2:11: rule name 'same' is used twice"
+    )
     assert f"{tmp_path / 'a.yaml'}:2" in str(info.value)
 
 
@@ -288,8 +295,9 @@ def test_an_alias_defined_in_two_files_names_the_first(tmp_path: Path) -> None:
     with pytest.raises(RuleError) as info:
         load_rules([folder])
     assert str(info.value) == (
-        f"rules: {folder / 'b.yaml'}:2:3: duplicate alias 'JAPAN' "
-        f"(first defined at {folder / 'a.yaml'}:3)"
+        f"rules: {folder / 'b.yaml'}:2:3: alias 'JAPAN' is defined twice (also at "
+        f"{folder / 'a.yaml'}:3): aliases are shared by every rule file loaded together; rename one "
+        "(e.g. MY_JAPAN) or add its terms to the other"
     )
 
 
@@ -326,7 +334,7 @@ def test_a_file_of_only_aliases_is_valid_and_one_with_neither_is_not(tmp_path: P
     folder = write(tmp_path, {"sides.yaml": SIDES})
     rs = load_rules([folder])
     assert len(rs) == 0 and set(rs.aliases) == {"VIETNAM", "JAPAN"}
-    write(tmp_path, {"empty.yaml": "aliases: {}\n"})
+    write(tmp_path, {"empty.yaml": "{}\n"})
     with pytest.raises(RuleError, match="neither a 'rules:' list nor 'aliases:'"):
         load_rules([folder])
 
@@ -349,21 +357,60 @@ def test_one_file_picked_out_of_its_folder_says_to_load_the_folder(tmp_path: Pat
     )
 
 
-def test_an_unknown_alias_beside_a_broken_file_says_where_it_may_be(tmp_path: Path) -> None:
+def test_a_broken_alias_file_is_the_one_error_not_its_knock_ons(tmp_path: Path) -> None:
     folder = write(
         tmp_path,
         {
-            "aliases.yaml": "aliases:\n  VIETNAM: [Vietnam\n",
-            "rules.yaml": "rules:\n  - name: a\n    any: [$VIETNAM]\n",
+            "aliases.yaml": "aliases:\n  VIETNAM:\n    - [Vietnam\n    - Hanoi\n  JAPAN: [Japan]\n",
+            "rules.yaml": "rules:\n  - name: a\n    all: [$VIETNAM, $JAPAN]\n",
+            "other.yaml": "rules:\n  - name: b\n    anyy: [x]\n",  # unrelated: still reported
         },
     )
     with pytest.raises(RuleErrors) as info:
         load_rules([folder])
-    first, second = info.value.errors
-    assert "invalid YAML" in str(first)
-    assert str(second).endswith(
-        "unknown alias '$VIETNAM' (a rule file that failed to load may define it)"
+    broken, other = info.value.errors  # no "unknown alias" for what the broken file defines
+    assert broken.path == folder / "aliases.yaml"
+    # PyYAML notices at line 5; the bracket opened at line 3 is named too
+    assert "invalid YAML" in str(broken) and "flow sequence at line 3, column 7" in str(broken)
+    assert "unknown key 'anyy'" in str(other)
+    assert str(info.value).count("\nnewsbot: rules: ") == 1  # each line a message of its own
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("aliases: {}\n", "'aliases:' is empty"),
+        ("aliases:\n  EMPTY:\nrules:\n  - name: a\n    any: [x]\n", "alias 'EMPTY' has no terms"),
+        (
+            "aliases:\n  A: [x]\n  A: [y]\nrules:\n  - name: a\n    any: [$A]\n",
+            "alias 'A' is defined twice (also at line 2)",
+        ),
+        (
+            "aliases:\n  VIETNAM: [x]\nrules:\n  - name: a\n    any: [$Vietnam]\n",
+            "unknown alias '$Vietnam' (did you mean $VIETNAM?)",
+        ),
+    ],
+)
+def test_alias_mistakes_say_what_is_wrong(tmp_path: Path, text: str, needle: str) -> None:
+    assert needle in str(error(tmp_path, text))
+
+
+def test_a_file_named_twice_is_loaded_once(tmp_path: Path) -> None:
+    folder = write(tmp_path, {"r.yaml": BASIC})
+    rs = load_rules([folder, folder / "r.yaml"])
+    assert rs.names == ("pair",) and rs.files == (folder / "r.yaml",)
+
+
+def test_a_folder_of_only_aliases_says_to_load_the_rules_beside_it(tmp_path: Path) -> None:
+    folder = write(
+        tmp_path,
+        {
+            "aliases/sides.yaml": SIDES,
+            "rules.yaml": "rules:\n  - name: a\n    all: [$VIETNAM, $JAPAN]\n",
+        },
     )
+    with pytest.raises(RuleError, match="defining only aliases; load the folder that also holds"):
+        load_some_rules([folder / "aliases"])
 
 
 def test_match_agrees_with_evaluate_including_hitless_rules(tmp_path: Path) -> None:

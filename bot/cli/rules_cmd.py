@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import sys
 import textwrap
 from pathlib import Path
@@ -188,6 +189,11 @@ def run_explain(args: argparse.Namespace) -> int:
         return 0
     color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
     print(f"{paint('verdict:', BOLD, color)} {why}")
+    # where to edit: the aliases the verdict names, each at the file and line that defines it
+    named = dict.fromkeys(re.findall(r"\$([A-Za-z_][A-Za-z0-9_-]*)", why))
+    places = [f"${a} {rs.aliases[a][0]}:{rs.aliases[a][1]}" for a in named if a in rs.aliases]
+    if places:
+        print(f"{paint('defined:', DIM, color)} {'; '.join(places)}")
     for result in results:
         if not (result.hits or result.matched or args.all):
             continue

@@ -44,6 +44,8 @@ def load_some_rules(paths: Iterable[Path | str]) -> RuleSet:
     if not len(ruleset):
         where = ", ".join(str(p) for p in searched) or "no path"
         files = f"{len(ruleset.files)} rule file(s)" if ruleset.files else "no .yaml file"
+        if ruleset.aliases:  # e.g. rules/aliases: files of aliases, the rules beside them
+            files += " defining only aliases; load the folder that also holds the rules"
         raise RuleError(f"no rules loaded: searched {where} ({files} there); check [rules] paths")
     return ruleset
 

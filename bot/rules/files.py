@@ -21,7 +21,11 @@ def rule_files(paths: Iterable[Path]) -> list[Path]:
             out.append(p)
         else:
             raise RuleError("no such file or folder", path=p)
-    return out
+    # a file named twice (a folder and a file in it) is loaded once, not read as its own duplicate
+    unique: dict[Path, Path] = {}
+    for q in out:
+        unique.setdefault(q.resolve(), q)
+    return list(unique.values())
 
 
 @dataclass(frozen=True)
@@ -50,14 +54,18 @@ def load_files(paths: Iterable[Path]) -> Loaded:
             errors.append(exc)
             continue
         readers.append(reader)
-    aliases.missing_hint = _missing_hint(given, files, failed=len(readers) < len(files))
+    unreadable = bool(errors)
+    aliases.missing_hint = _missing_hint(given, files)
     rules: list[Rule] = []
     seen: dict[str, Rule] = {}
     for reader in readers:
         try:
             loaded = _rules_of(reader, seen)
         except RuleError as exc:
-            errors.append(exc)
+            if not (unreadable and exc.detail.startswith("unknown alias")):
+                errors.append(
+                    exc
+                )  # else a knock-on of a file that could not be read: fix that first
             continue
         for rule in loaded:
             seen[rule.name] = rule
@@ -79,11 +87,9 @@ def _text(path: Path) -> str:
         raise RuleError(f"cannot read: {exc}", path=path) from None
 
 
-def _missing_hint(given: list[Path], files: list[Path], *, failed: bool) -> str:
-    """Why an alias may be unknown: a file that failed to load, or a lone file picked out of a
-    folder whose other files define the aliases it uses."""
-    if failed:
-        return " (a rule file that failed to load may define it)"
+def _missing_hint(given: list[Path], files: list[Path]) -> str:
+    """Why an alias may be unknown: a lone file picked out of a folder whose other files define
+    the aliases it uses."""
     loaded = set(files)
     for path in given:
         if path.is_file() and any(q not in loaded for q in rule_files([path.parent])):
@@ -100,8 +106,12 @@ def _rules_of(reader: _File, seen: dict[str, Rule]) -> list[Rule]:
     for rule in rules:
         first = seen.get(rule.name) or mine.get(rule.name)
         if first is not None:
+            where = (
+                f"line {first.line}" if first.path == reader.path else f"{first.path}:{first.line}"
+            )
             raise RuleError(
-                f"duplicate rule name {rule.name!r} (first defined at {first.path}:{first.line})",
+                f"rule name {rule.name!r} is used twice (also at {where}): rule names are shared "
+                "by every rule file loaded together; rename one",
                 path=reader.path,
                 line=rule.line,
                 col=rule.col,

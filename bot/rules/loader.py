@@ -78,8 +78,15 @@ class _File(NodeReader):
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+            # where PyYAML noticed is often far below the mistake: say where the construct opened
+            opened = exc.context_mark
+            context = (
+                f" ({exc.context} at line {opened.line + 1}, column {opened.column + 1})"
+                if exc.context and opened is not None and opened is not mark
+                else ""
+            )
             raise RuleError(
-                f"invalid YAML: {exc.problem or exc}", path=self.path, line=line, col=col
+                f"invalid YAML: {exc.problem or exc}{context}", path=self.path, line=line, col=col
             ) from None
         if root is None:
             raise RuleError("empty rule file (expected 'rules:' or 'aliases:')", path=self.path)
@@ -106,19 +113,16 @@ class _File(NodeReader):
     def read_aliases(self, node: yaml.Node) -> None:
         if not isinstance(node, yaml.MappingNode):
             raise self.error(node, "aliases must be a mapping of NAME: [terms]")
+        if not node.value:
+            raise self.error(node, "'aliases:' is empty: give NAME: [terms], or delete it")
         for key_node, value in node.value:
             name = self.string(key_node, "alias name")
             if not _ALIAS_NAME.match(name):
                 raise self.error(key_node, f"bad alias name {name!r}: use letters, digits, _ and -")
             first = self.aliases.defined.get(name)
             if first is not None:
-                where = (
-                    ""
-                    if first.owner is self
-                    else f" (first defined at {first.owner.path}:{first.line})"
-                )
-                raise self.error(key_node, f"duplicate alias {name!r}{where}")
-            if isinstance(value, yaml.SequenceNode) and not value.value:
+                raise self.error(key_node, _twice(name, first, self.path))
+            if _is_empty(value):
                 raise self.error(value, f"empty group: alias {name!r} has no terms")
             line = key_node.start_mark.line + 1
             self.aliases.defined[name] = AliasSite(value, self, line)
@@ -284,7 +288,8 @@ class _File(NodeReader):
             name = raw[1:]
             site = self.aliases.defined.get(name)
             if site is None:
-                hint = difflib.get_close_matches(name, list(self.aliases.defined), n=1)
+                same_case = [a for a in self.aliases.defined if a.upper() == name.upper()]
+                hint = same_case or difflib.get_close_matches(name, list(self.aliases.defined), n=1)
                 tip = f" (did you mean ${hint[0]}?)" if hint else ""
                 raise self.error(node, f"unknown alias {raw!r}{tip}{self.aliases.missing_hint}")
             return site.owner.alias_group(name, site.node, ctx, node, user=self)
@@ -349,3 +354,19 @@ class _File(NodeReader):
         )
         label = f"{ctx.label}: {text}" if ctx.label else text
         return TermRef(self.table.add(term), ctx.fields, ctx.weight, label, ctx.highlight)
+
+
+def _is_empty(value: yaml.Node) -> bool:
+    """`NAME: []`, or `NAME:` with nothing after it."""
+    if isinstance(value, yaml.SequenceNode):
+        return not value.value
+    return isinstance(value, yaml.ScalarNode) and value.tag.endswith(":null") and not value.value
+
+
+def _twice(name: str, first: AliasSite, here: Path) -> str:
+    """Both places, whichever file was read first, and what to do: the names are shared."""
+    where = f"line {first.line}" if first.owner.path == here else f"{first.owner.path}:{first.line}"
+    return (
+        f"alias {name!r} is defined twice (also at {where}): aliases are shared by every rule file "
+        f"loaded together; rename one (e.g. MY_{name.upper().lstrip('_')}) or add its terms to the other"
+    )
