@@ -20,6 +20,7 @@ from bot.models import Clock
 from bot.notify import Notifier, create_notifier
 from bot.pipeline import FeedOutcome, PollReport, poll_feeds, workers_for
 from bot.rules import RuleSet, rule_titles
+from bot.status import record_rules_loaded
 from bot.store import Store
 
 
@@ -51,6 +52,10 @@ async def run_once(
     transport: httpx.AsyncBaseTransport | None = None,
     on_feed_done: Callable[[FeedOutcome], None] | None = None,
 ) -> CycleReport:
+    # `status` shows the rules in force for a timer install too, not only under the daemon
+    record_rules_loaded(
+        store, files=[str(f) for f in ruleset.files], rules=len(ruleset), now=clock()
+    )
     with workers_for(config.feeds, store=store, ruleset=ruleset) as workers:
         async with Fetcher(settings=config.fetch, user_agent=USER_AGENT, transport=transport) as f:
             poll = await poll_feeds(

@@ -122,6 +122,19 @@ def test_first_cycle_delivers_relevant_items_everywhere_and_second_nothing(env) 
     assert "ODA talks" in second and "coast guard drills" not in second
 
 
+def test_status_after_once_shows_the_rules_in_force(env, capsys) -> None:
+    # a timer install runs `once`, never the daemon: its status still names the rules
+    tmp, feeds, slack, _mail, port = env
+    cfg = write_config(tmp, feeds, slack, port)
+    assert main(["--config", str(cfg), "status", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rules"] is None
+    assert main(["--config", str(cfg), "once"]) == 0
+    capsys.readouterr()
+    assert main(["--config", str(cfg), "status", "--json"]) == 0
+    rules = json.loads(capsys.readouterr().out)["rules"]
+    assert rules["files"] == [str(FIXTURES / "simple-rules.yaml")] and rules["rules"] >= 1
+
+
 def test_destination_down_for_a_cycle_gets_everything_next_cycle(env, capsys) -> None:
     tmp, feeds, slack, mail, port = env
     cfg = write_config(tmp, feeds, slack, port)
