@@ -149,3 +149,4 @@ def test_configured_feeds_show_before_their_first_poll(tmp_path) -> None:
     with contextlib.redirect_stdout(out):
         assert main(["--config", str(cfg), "status"]) == 0
     assert "new      Alpha: last success -" in out.getvalue()
+    assert "next poll with the next cycle" in out.getvalue()

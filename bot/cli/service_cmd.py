@@ -142,7 +142,9 @@ def render(report: StatusReport) -> str:
             mark = "new"  # configured, not polled yet
         lines.append(
             f"  {mark:8} {f.name}: last success {_when(f.last_success)}, "
-            f"failures {f.consecutive_failures}, items {f.items}, next poll {_when(f.next_poll)}"
+            f"failures {f.consecutive_failures}, items {f.items}, next poll "
+            # none set: never polled yet, or polled by `once` (a timer install): the next cycle
+            + (_when(f.next_poll) if f.next_poll else "with the next cycle")
         )
         if f.held_back:
             lines.append(
