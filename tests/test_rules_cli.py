@@ -202,6 +202,9 @@ def test_explain_folds_what_did_not_fire_and_shows_what_did(capsys) -> None:
     main(["rules", "explain", "--text", "Vietnam beat Japan 3-0 in a friendly"])
     out = capsys.readouterr().out
     assert "no match vietnam-japan" in out and "$MATCH_RESULT  <- beat" in out
+    # the exclusion that holds is shown; the others that do not are one line, not a tree each
+    assert "none  (an exclusion holds)" in out and "other exclusion(s) do not hold" in out
+    assert "$CRIME" not in out and "$OTHER_COUNTRY" not in out
     # the verdict's exclusion, and where to edit it
     main(["rules", "explain", "--text", "日本の警察、ベトナム人の男を窃盗の疑いで逮捕"])
     verdict, defined = capsys.readouterr().out.splitlines()[:2]

@@ -56,6 +56,17 @@ def print_trace(trace: Trace, out: IO[str], *, color: bool, indent: int) -> None
         # nothing it excludes holds: the details only matter when something does
         print(f"{' ' * indent}{mark} none  (none of these hold)", file=out)
         return
+    if trace.label == "none":
+        # an exclusion holds: show it; the others that do not are one line, not a tree each
+        quiet = sum(not c.matched for c in trace.children)
+        print(f"{' ' * indent}{mark} none  (an exclusion holds)", file=out)
+        for child in trace.children:
+            if child.matched:
+                print_trace(child, out, color=color, indent=indent + 2)
+        if quiet:
+            no = paint("✗", BAD, color)
+            print(f"{' ' * (indent + 2)}{no} {quiet} other exclusion(s) do not hold", file=out)
+        return
     if not leaf and not found_hits(trace):
         # nothing of this subtree occurs in the text (typically a `none:` list): one line, not a tree
         print(f"{' ' * indent}{mark} {trace.label}  (no term found)", file=out)
