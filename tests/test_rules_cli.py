@@ -83,7 +83,7 @@ def test_test_passes_and_fails_with_explanation(
     rules_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["rules", "test"]) == 0
-    assert "2 examples, 0 failed" in capsys.readouterr().out
+    assert "2 examples (2 in rules/vj.yaml), 0 failed" in capsys.readouterr().out
     (rules_dir / "vj.yaml").write_text(
         RULES.replace("Vietnam and Korea talk trade", "Viet Nam and Nhat Ban talk trade"),
         encoding="utf-8",

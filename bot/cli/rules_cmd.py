@@ -12,6 +12,7 @@ import json
 import re
 import sys
 import textwrap
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -166,7 +167,10 @@ def run_test(args: argparse.Namespace) -> int:
         print(f"     {o.example.text}")
         if not o.passed:
             print_trace(o.trace, sys.stdout, color=color, indent=5)
-    print(f"{len(outcomes)} examples, {len(failed)} failed")
+    per_file = Counter(str(o.rule.path) for o in outcomes)
+    where = ", ".join(f"{n} in {path}" for path, n in per_file.items())
+    print(f"{len(outcomes)} examples ({where}), {len(failed)} failed" if where else
+          f"{len(outcomes)} examples, {len(failed)} failed")  # fmt: skip
     return 1 if failed else 0
 
 
