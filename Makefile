@@ -41,7 +41,7 @@ messages: $(STAMP)
 
 # per-language precision / recall of the rules in force on both dev sets and the sets in tests/fixtures,
 # each miss and false positive with its reason; then the dev set through the real pipeline
-EVAL_SETS := ../shared/eval/dev-items.jsonl ../shared/eval/real/items.jsonl tests/fixtures/heldout-items.jsonl tests/fixtures/contact-items.jsonl
+EVAL_SETS := ../shared/eval/dev-items.jsonl ../shared/eval/real/items.jsonl tests/fixtures/heldout-items.jsonl tests/fixtures/contact-items.jsonl tests/fixtures/blind-checks.jsonl
 eval: $(STAMP)
 	$(BIN)/newsbot rules eval --rules rules --min-precision 0.95 --min-recall 0.95 $(EVAL_SETS)
 	$(BIN)/python bench/eval_rules.py ../shared/eval

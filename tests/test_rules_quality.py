@@ -63,6 +63,12 @@ def test_default_rules_meet_targets_on_everyday_contact(default_rules: RuleSet) 
     assert shortfalls(default_rules, ROOT / "tests" / "fixtures" / "contact-items.jsonl") == []
 
 
+def test_default_rules_meet_targets_on_the_blind_checks(default_rules: RuleSet) -> None:
+    """560 items from four blind checks, each scored once before it was looked at (figures in
+    tests/fixtures/blind-checks-README.md); now a regression guard in every language."""
+    assert shortfalls(default_rules, ROOT / "tests" / "fixtures" / "blind-checks.jsonl") == []
+
+
 def load(tmp_path: Path, text: str) -> RuleSet:
     (tmp_path / "r.yaml").write_text(text, encoding="utf-8")
     return load_rules([tmp_path])
