@@ -41,7 +41,7 @@ from bot.statewatch import StateWatch
 from bot.status import clear_reload, record_rules_loaded, record_stopped
 from bot.store import Store
 from bot.store.safety import is_damaged
-from bot.upkeep import rule_files
+from bot.upkeep import rule_stamps
 from bot.workers import WorkerPool, worker_pool_for
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ class Daemon(Jobs):
         self.transport = transport
         self.config = load_config()
         self.ruleset = load_some_rules(self.config.rules.paths)
-        self.rule_stamp = rule_files(self.config.rules.paths)
+        self.rule_stamp = rule_stamps(self.config.rules.paths)
         self.started_at = clock()
         self.last_cycle_at: datetime | None = None
         self.inflight: set[asyncio.Task[Any]] = set()

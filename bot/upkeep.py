@@ -30,6 +30,7 @@ from bot.notices import (
 from bot.notify import Notifier
 from bot.reload import config_diff, describe, in_force
 from bot.rules import RuleSet, load_some_rules
+from bot.rules.files import rule_files
 from bot.statewatch import StateWatch
 from bot.status import (
     build_status,
@@ -48,13 +49,14 @@ if TYPE_CHECKING:
 log = get_logger("daemon")
 
 
-def rule_files(paths: tuple[Path, ...]) -> dict[str, tuple[int, int]]:
+def rule_stamps(paths: tuple[Path, ...]) -> dict[str, tuple[int, int]]:
     """Each rule file's (mtime_ns, size): a change in either means an edit to pick up."""
     found: dict[str, tuple[int, int]] = {}
     for p in paths:
-        files = (
-            sorted(q for q in p.rglob("*") if q.suffix in (".yaml", ".yml")) if p.is_dir() else [p]
-        )
+        try:
+            files = rule_files([p])  # the files the loader reads
+        except RuleError:  # a path that is gone: its absence is the change
+            files = [p]
         for f in files:
             with contextlib.suppress(FileNotFoundError):  # deleted: its absence is the change
                 st = f.stat()
@@ -164,7 +166,7 @@ class Upkeep:
     # ------------------------------------------------------------------ reloading
 
     async def watch_rules(self) -> None:
-        stamp = rule_files(self.config.rules.paths)
+        stamp = rule_stamps(self.config.rules.paths)
         if stamp != self.rule_stamp:
             self.rule_stamp = stamp
             self._load_rules(self.config, reason="rule file changed")
@@ -192,7 +194,7 @@ class Upkeep:
             except (ConfigError, NewsbotError) as exc:
                 log.error(kv("config_rejected", reason=reason, error=str(exc)))
                 return
-            self.rule_stamp = rule_files(config.rules.paths)
+            self.rule_stamp = rule_stamps(config.rules.paths)
             if not self._load_rules(config, reason=reason):
                 return
             change = config_diff(self.config, config, workers_running=self.workers is not None)

@@ -79,13 +79,13 @@ async def _serve(config: Config) -> int:
 
 def current_rules(config: Config) -> Callable[[], RuleSet]:
     """The rules as the files are now: reloaded when one changed; a broken edit keeps the last."""
-    from bot.upkeep import rule_files
+    from bot.upkeep import rule_stamps
 
-    state: dict[str, Any] = {"stamp": rule_files(config.rules.paths)}
+    state: dict[str, Any] = {"stamp": rule_stamps(config.rules.paths)}
     state["rules"] = load_rules(list(config.rules.paths))
 
     def get() -> RuleSet:
-        stamp = rule_files(config.rules.paths)
+        stamp = rule_stamps(config.rules.paths)
         if stamp != state["stamp"]:
             state["stamp"] = stamp
             try:

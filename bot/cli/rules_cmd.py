@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import re
 import sys
 import textwrap
 from collections import Counter
@@ -20,6 +19,7 @@ from bot.cli.common import optional_config
 from bot.cli.rules_view import BAD, BOLD, DIM, OK, highlighted, paint, print_trace, result_json
 from bot.models import Document
 from bot.rules import RuleSet, load_rules, load_some_rules
+from bot.rules.loader import ALIAS_REF
 from bot.rules.model import FIELDS
 from bot.rules.reason import reason
 
@@ -194,7 +194,7 @@ def run_explain(args: argparse.Namespace) -> int:
     color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
     print(f"{paint('verdict:', BOLD, color)} {why}")
     # where to edit: the aliases the verdict names, each at the file and line that defines it
-    named = dict.fromkeys(re.findall(r"\$([A-Za-z_][A-Za-z0-9_-]*)", why))
+    named = dict.fromkeys(ALIAS_REF.findall(why))
     places = [f"${a} {rs.aliases[a][0]}:{rs.aliases[a][1]}" for a in named if a in rs.aliases]
     if places:
         print(f"{paint('defined:', DIM, color)} {'; '.join(places)}")

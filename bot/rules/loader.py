@@ -27,7 +27,10 @@ from bot.rules.tables import AliasSite, AliasTable, TermTable
 from bot.rules.text import fold_term, has_cjk, is_word_char, normalize_term
 from bot.rules.yamlnodes import NodeReader
 
-_ALIAS_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+_NAME = r"[A-Za-z_][A-Za-z0-9_-]*"
+_ALIAS_NAME = re.compile(f"^{_NAME}$")
+#: `$NAME` wherever it is written: a rule's use of an alias, or a verdict naming one
+ALIAS_REF = re.compile(rf"\$({_NAME})")
 _RULE_KEYS = (
     *("name", "title", "description", *OPS, "near", "field", "weight", "tags", "lang"),
     *("urgent", "min_score", "examples"),
